@@ -1,0 +1,1 @@
+// Module LfosaData: see README Architecture.

@@ -1,0 +1,1 @@
+// Module LfosaEngine: see README Architecture.

@@ -1,0 +1,1 @@
+// Module LfosaStore: see README Architecture.

@@ -1,0 +1,1 @@
+// Module LfosaTerminal: see README Architecture.

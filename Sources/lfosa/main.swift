@@ -1,0 +1,3 @@
+import LfosaCLI
+
+LfosaCommand.main()

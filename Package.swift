@@ -26,7 +26,8 @@ let package = Package(
 
         // Pure numeric core: tensors, layers, losses, optimisers, serialisation.
         .target(name: "LfosaNumerics", dependencies: ["CBLAS"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+                swiftSettings: [.swiftLanguageMode(.v5),
+                                .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // Open-set engine: detector, classifier, GMM, strategies, loop, metrics. Pure.
         .target(name: "LfosaEngine", dependencies: ["LfosaNumerics"]),
         // Image decoding/encoding and dataset sources.
@@ -34,7 +35,7 @@ let package = Package(
         // SQLite label store.
         .target(name: "LfosaStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // Terminal front end: cell grid screens + ncurses backend.
-        .target(name: "LfosaTerminal", dependencies: ["CNcursesw", "LfosaEngine"]),
+        .target(name: "LfosaTerminal", dependencies: ["CNcursesw"]),
         // Command-line commands (a library so tests can drive the whole tool).
         .target(name: "LfosaCLI", dependencies: [
             "LfosaNumerics", "LfosaEngine", "LfosaData", "LfosaStore", "LfosaTerminal",

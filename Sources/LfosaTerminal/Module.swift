@@ -1,1 +1,0 @@
-// Module LfosaTerminal: see README Architecture.

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import LfosaNumerics
+
+/// `lfosa bench …`: benchmarks that print one JSON line each (release builds only are meaningful).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks (run with `swift run -c release`); each prints one JSON line.",
+        subcommands: [BenchEngineCommand.self]
+    )
+}
+
+/// Train and inference throughput of the reference CNN on 3×32×32 inputs.
+struct BenchEngineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Reference CNN: train step (batch 128, CE on logits/0.5, SGD) and inference (batch 256) throughput."
+    )
+
+    @Flag(help: "Print JSON only (the default output is JSON plus a human summary on stderr).")
+    var json = false
+
+    @Option(help: "Seconds to time each phase.")
+    var seconds: Double = 6
+
+    @Option(help: "Worker threads for BLAS and per-sample work (default: all online cores).")
+    var threads: Int?
+
+    @Option(help: "Architecture to measure (reference-cnn, compact-cnn, resnet18).")
+    var architecture: String = Architecture.referenceCNN.rawValue
+
+    @Flag(help: "Disable the Winograd convolution path (im2col + sgemm only).")
+    var noWinograd = false
+
+    mutating func run() throws {
+        guard let arch = Architecture(rawValue: architecture) else {
+            throw ValidationError("unknown architecture '\(architecture)'")
+        }
+        Runtime.prepareForNumerics(threads: threads)
+        let result = EngineBenchmark.run(architecture: arch, seconds: seconds, winograd: !noWinograd)
+        let line = "{\"impl\":\"lfosa\",\"architecture\":\"\(arch.rawValue)\",\"threads\":\(ParallelConfiguration.workers),"
+            + "\"winograd\":\(!noWinograd),"
+            + "\"train_images_per_s\":\(String(format: "%.1f", result.train)),"
+            + "\"infer_images_per_s\":\(String(format: "%.1f", result.infer))}"
+        print(line)
+        if !json {
+            FileHandle.standardError.write(Data(
+                "train \(Int(result.train)) img/s, inference \(Int(result.infer)) img/s; compare: /usr/bin/python3 assets/bench/reference_cnn_torch.py\n".utf8))
+        }
+    }
+}
+
+/// Timing loop for the engine benchmark (the clock lives here, not in the numeric core).
+enum EngineBenchmark {
+    static func run(architecture: Architecture, seconds: Double, winograd: Bool) -> (train: Double, infer: Double) {
+        let net = Network.make(architecture, inputShape: [3, 32, 32], classes: 5, seed: 1)
+        if !winograd { for case let conv as Conv2D in net.trunk { conv.allowsWinograd = false } }
+        var rng = SplitMix64(seed: 7)
+        let trainX = Tensor(shape: [128, 3, 32, 32], data: (0..<(128 * 3072)).map { _ in rng.nextUnitFloat() })
+        let labels = (0..<128).map { _ in rng.nextInt(below: 5) }
+        let temps = [Float](repeating: 0.5, count: 128)
+        let sgd = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
+        func step() {
+            net.zeroGradients()
+            let logits = net.forward(trainX, mode: .training)
+            let (_, grad) = softmaxCrossEntropy(logits: logits, labels: labels, temperatures: temps)
+            net.backward(grad)
+            sgd.step(net.parameters)
+        }
+        let train = timed(images: 128, seconds: seconds, step)
+        let inferX = Tensor(shape: [256, 3, 32, 32], data: (0..<(256 * 3072)).map { _ in rng.nextUnitFloat() })
+        var sink: Float = 0
+        let infer = timed(images: 256, seconds: seconds) { sink += net.forward(inferX, mode: .inference).data[0] }
+        if sink.isNaN { print("") }
+        return (train, infer)
+    }
+
+    static func timed(images: Int, seconds: Double, _ body: () -> Void) -> Double {
+        for _ in 0..<2 { body() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        var calls = 0
+        var elapsed = 0.0
+        repeat {
+            body()
+            calls += 1
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        } while elapsed < seconds
+        return Double(calls * images) / elapsed
+    }
+}

@@ -1,0 +1,15 @@
+import Foundation
+import LfosaNumerics
+
+/// Process-level set-up the numeric core must not do itself (it takes no environment).
+enum Runtime {
+    /// Keeps freed training buffers in the heap (no mmap/munmap and page faults per step) and
+    /// sets the thread counts for BLAS and the per-sample work.
+    static func prepareForNumerics(threads: Int?) {
+        AllocatorTuning.keepFreedMemory()
+        if let threads, threads > 0 {
+            ParallelConfiguration.workers = threads
+            BLASThreads.set(threads)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+/// Training-time augmentation of uint8 images: random crop with zero padding, horizontal flip,
+/// small rotation — applied as one inverse affine map with bilinear sampling.
+public struct Augmentation: Sendable, Equatable {
+    public var cropPadding: Int
+    public var horizontalFlip: Bool
+    public var maxRotationDegrees: Float
+
+    public init(cropPadding: Int, horizontalFlip: Bool, maxRotationDegrees: Float) {
+        self.cropPadding = cropPadding
+        self.horizontalFlip = horizontalFlip
+        self.maxRotationDegrees = maxRotationDegrees
+    }
+
+    /// The plain image.
+    public static let none = Augmentation(cropPadding: 0, horizontalFlip: false, maxRotationDegrees: 0)
+    /// The paper's CIFAR augmentation: crop 32 pad 4, flip, rotation ±15°.
+    public static let paper = Augmentation(cropPadding: 4, horizontalFlip: true, maxRotationDegrees: 15)
+    /// Crop and flip only (cheaper, used by the fast profile).
+    public static let cropFlip = Augmentation(cropPadding: 4, horizontalFlip: true, maxRotationDegrees: 0)
+
+    var isIdentity: Bool { cropPadding == 0 && !horizontalFlip && maxRotationDegrees == 0 }
+}
+
+/// Per-channel input normalisation: (pixel/255 − mean) / std.
+public struct Normalization: Sendable, Equatable {
+    public var mean: [Float]
+    public var std: [Float]
+    public init(mean: [Float], std: [Float]) {
+        self.mean = mean
+        self.std = std
+    }
+    /// Maps [0, 255] to roughly [−2, 2] for any channel count.
+    public static func centered(channels: Int) -> Normalization {
+        Normalization(mean: [Float](repeating: 0.5, count: channels), std: [Float](repeating: 0.25, count: channels))
+    }
+}
+
+/// Uint8 images stored planar (CHW per image), back to back.
+public struct ImageBatchSource: Sendable {
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+    public var pixels: [UInt8]
+    public init(channels: Int, height: Int, width: Int, pixels: [UInt8]) {
+        precondition(pixels.count % (channels * height * width) == 0)
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.pixels = pixels
+    }
+    public var count: Int { pixels.count / (channels * height * width) }
+    public var imageShape: [Int] { [channels, height, width] }
+}
+
+/// Assembles an NCHW float batch from `indices` of `source`, augmenting each image.
+///
+/// Random parameters are drawn from `rng` in index order before the parallel work, so the
+/// batch depends only on the generator's state.
+public func makeBatch(from source: ImageBatchSource, indices: [Int], augmentation: Augmentation,
+                      normalization: Normalization, rng: inout SplitMix64) -> Tensor {
+    let c = source.channels, h = source.height, w = source.width, plane = h * w, size = c * plane
+    struct Params { var dx: Float; var dy: Float; var flip: Bool; var cosA: Float; var sinA: Float }
+    var params = [Params]()
+    if !augmentation.isIdentity {
+        params.reserveCapacity(indices.count)
+        for _ in indices {
+            let p = augmentation.cropPadding
+            let dx = p > 0 ? Float(rng.nextInt(below: 2 * p + 1) - p) : 0
+            let dy = p > 0 ? Float(rng.nextInt(below: 2 * p + 1) - p) : 0
+            let flip = augmentation.horizontalFlip && (rng.next() & 1 == 1)
+            var ca: Float = 1, sa: Float = 0
+            if augmentation.maxRotationDegrees > 0 {
+                let a = Double((rng.nextUnitFloat() * 2 - 1) * augmentation.maxRotationDegrees) * Double.pi / 180
+                ca = Float(_cos(a)); sa = Float(_sin(a))
+            }
+            params.append(Params(dx: dx, dy: dy, flip: flip, cosA: ca, sinA: sa))
+        }
+    }
+    let scale = normalization.std.map { 1 / (255 * $0) }
+    let offset = zip(normalization.mean, normalization.std).map { -$0 / $1 }
+    return Tensor(shape: [indices.count, c, h, w]) { out in
+        source.pixels.withUnsafeBufferPointer { px in
+            parallelChunks(indices.count, minimumPerWorker: 16) { lo, hi in
+                for b in lo..<hi {
+                    let src = indices[b] * size, dst = b * size
+                    if params.isEmpty {
+                        for ch in 0..<c {
+                            let s = scale[ch], o = offset[ch]
+                            for k in 0..<plane { out[dst + ch * plane + k] = Float(px[src + ch * plane + k]) * s + o }
+                        }
+                        continue
+                    }
+                    let p = params[b]
+                    let cx = Float(w - 1) / 2, cy = Float(h - 1) / 2
+                    let pureShift = p.sinA == 0
+                    for y in 0..<h {
+                        for x in 0..<w {
+                            // inverse map: output (x, y) ← source point
+                            var fx = Float(x), fy = Float(y)
+                            if p.flip { fx = Float(w - 1) - fx }
+                            fx += p.dx; fy += p.dy
+                            if !pureShift {
+                                let rx = fx - cx, ry = fy - cy
+                                fx = p.cosA * rx + p.sinA * ry + cx
+                                fy = -p.sinA * rx + p.cosA * ry + cy
+                            }
+                            if pureShift {
+                                let ix = Int(fx), iy = Int(fy)
+                                let inside = ix >= 0 && ix < w && iy >= 0 && iy < h
+                                for ch in 0..<c {
+                                    let v: Float = inside ? Float(px[src + ch * plane + iy * w + ix]) : 0
+                                    out[dst + ch * plane + y * w + x] = v * scale[ch] + offset[ch]
+                                }
+                            } else {
+                                let x0f = fx.rounded(.down), y0f = fy.rounded(.down)
+                                let ax = fx - x0f, ay = fy - y0f
+                                let x0 = Int(x0f), y0 = Int(y0f)
+                                for ch in 0..<c {
+                                    let base = src + ch * plane
+                                    @inline(__always) func at(_ xx: Int, _ yy: Int) -> Float {
+                                        (xx >= 0 && xx < w && yy >= 0 && yy < h) ? Float(px[base + yy * w + xx]) : 0
+                                    }
+                                    let v = (1 - ay) * ((1 - ax) * at(x0, y0) + ax * at(x0 + 1, y0))
+                                        + ay * ((1 - ax) * at(x0, y0 + 1) + ax * at(x0 + 1, y0 + 1))
+                                    out[dst + ch * plane + y * w + x] = v * scale[ch] + offset[ch]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+/// An ordered chain of layers: a feature trunk followed by a head.
+///
+/// `forward` takes an NCHW batch and returns `[N, classes]` logits; `features` are the
+/// `[N, D]` activations entering the head's last layer (the penultimate representation that
+/// Coreset and OpenMax use).
+public final class Network {
+    public let trunk: [Layer]
+    public let head: Layer
+    public let classes: Int
+    public let inputShape: [Int]   // [C, H, W]
+
+    public init(trunk: [Layer], head: Layer, classes: Int, inputShape: [Int]) {
+        self.trunk = trunk
+        self.head = head
+        self.classes = classes
+        self.inputShape = inputShape
+        trunk.first?.computesInputGradient = false
+    }
+
+    public var layers: [Layer] { trunk + [head] }
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+    public var buffers: [Buffer] { layers.flatMap(\.buffers) }
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// Logits and penultimate features of an NCHW batch.
+    public func forwardWithFeatures(_ x: Tensor, mode: ForwardMode) -> (logits: Tensor, features: Tensor) {
+        var h = x
+        for layer in trunk { h = layer.forward(h, mode: mode) }
+        return (head.forward(h, mode: mode), h)
+    }
+
+    /// Logits of an NCHW batch.
+    public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
+        forwardWithFeatures(x, mode: mode).logits
+    }
+
+    /// Back-propagates the logits' gradient through the whole network (after a `.training` forward).
+    public func backward(_ logitGradient: Tensor) {
+        var g = head.backward(logitGradient)
+        for layer in trunk.reversed() {
+            g = layer.backward(g)
+        }
+    }
+
+    public func zeroGradients() { for p in parameters { p.zeroGradient() } }
+
+    /// Copies every parameter and buffer value from a network of the same architecture.
+    public func copyWeights(from other: Network) {
+        for (a, b) in zip(parameters, other.parameters) { a.value = b.value }
+        for (a, b) in zip(buffers, other.buffers) { a.value = b.value }
+    }
+}
+
+/// The network architectures lfosa can build.
+public enum Architecture: String, Sendable, CaseIterable, Codable {
+    /// The benchmark CNN: three conv3×3–BN–ReLU–maxpool2 stages (32, 64, 128), 256-d hidden layer.
+    case referenceCNN = "reference-cnn"
+    /// A wider small CNN for the `fast` profile (VGG-style, 6 conv layers, global pooling).
+    case compactCNN = "compact-cnn"
+    /// CIFAR ResNet-18 (3×3 stem, four stages of two basic blocks), the paper's network.
+    case resnet18 = "resnet18"
+}
+
+extension Network {
+    /// Builds an architecture for `inputShape` = [C, H, W] and `classes` outputs.
+    public static func make(_ architecture: Architecture, inputShape: [Int], classes: Int,
+                            dropout: Float = 0, seed: UInt64) -> Network {
+        var rng = SplitMix64(seed: seed)
+        let c = inputShape[0], h = inputShape[1], w = inputShape[2]
+        switch architecture {
+        case .referenceCNN:
+            var trunk: [Layer] = [ChannelMajor()]
+            var ch = c, hh = h, ww = w
+            for (i, out) in [32, 64, 128].enumerated() {
+                trunk += [Conv2D(name: "conv\(i)", inputChannels: ch, outputChannels: out, kernel: 3, padding: 1, rng: &rng),
+                          BatchNorm(name: "bn\(i)", channels: out), ReLU(), MaxPool(kernel: 2)]
+                ch = out; hh /= 2; ww /= 2
+            }
+            trunk += [Flatten(), Linear(name: "fc0", inputs: ch * hh * ww, outputs: 256, rng: &rng), ReLU()]
+            if dropout > 0 { trunk.append(Dropout(rate: dropout, seed: rng.next())) }
+            let head = Linear(name: "head", inputs: 256, outputs: classes, rng: &rng)
+            return Network(trunk: trunk, head: head, classes: classes, inputShape: inputShape)
+        case .compactCNN:
+            var trunk: [Layer] = [ChannelMajor()]
+            var ch = c
+            for (i, out) in [64, 128, 256].enumerated() {
+                trunk += [Conv2D(name: "conv\(i)a", inputChannels: ch, outputChannels: out, kernel: 3, padding: 1, rng: &rng),
+                          BatchNorm(name: "bn\(i)a", channels: out), ReLU(),
+                          Conv2D(name: "conv\(i)b", inputChannels: out, outputChannels: out, kernel: 3, padding: 1, rng: &rng),
+                          BatchNorm(name: "bn\(i)b", channels: out), ReLU(), MaxPool(kernel: 2)]
+                ch = out
+            }
+            trunk += [GlobalAveragePool()]
+            if dropout > 0 { trunk.append(Dropout(rate: dropout, seed: rng.next())) }
+            let head = Linear(name: "head", inputs: ch, outputs: classes, rng: &rng)
+            return Network(trunk: trunk, head: head, classes: classes, inputShape: inputShape)
+        case .resnet18:
+            var trunk: [Layer] = [ChannelMajor(),
+                                  Conv2D(name: "conv1", inputChannels: c, outputChannels: 64, kernel: 3, padding: 1, rng: &rng),
+                                  BatchNorm(name: "bn1", channels: 64), ReLU()]
+            var ch = 64
+            for (stage, out) in [64, 128, 256, 512].enumerated() {
+                for b in 0..<2 {
+                    let stride = (stage > 0 && b == 0) ? 2 : 1
+                    trunk.append(ResidualBlock(name: "layer\(stage + 1).\(b)", inputChannels: ch, outputChannels: out,
+                                               stride: stride, rng: &rng))
+                    ch = out
+                }
+            }
+            trunk.append(GlobalAveragePool())
+            if dropout > 0 { trunk.append(Dropout(rate: dropout, seed: rng.next())) }
+            let head = Linear(name: "linear", inputs: ch, outputs: classes, rng: &rng)
+            return Network(trunk: trunk, head: head, classes: classes, inputShape: inputShape)
+        }
+    }
+}

@@ -1,0 +1,151 @@
+/// Which CIFAR binary layout a directory holds.
+public enum CIFARVariant: String, Sendable, CaseIterable {
+    /// `data_batch_{1…5}.bin`, `test_batch.bin`, `batches.meta.txt`; records 1 label + 3072 bytes.
+    case cifar10
+    /// `train.bin`, `test.bin`, `fine_label_names.txt`, `coarse_label_names.txt`; records coarse + fine + 3072 bytes.
+    case cifar100
+
+    var recordSize: Int { self == .cifar10 ? 3073 : 3074 }
+    var classCount: Int { self == .cifar10 ? 10 : 100 }
+}
+
+/// Reader for the official CIFAR-10 / CIFAR-100 binary distributions.
+///
+/// Pixels are already CHW planar 3×32×32 and are kept as is. A file whose size is not a
+/// multiple of the record size, or with a label byte out of range, makes the whole source
+/// unusable (`DataError`).
+public enum CIFARReader {
+    public static let imageBytes = 3072
+    public static let cifar10Names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+    /// Loads a CIFAR binary directory into train and test pools.
+    public static func load(directory: String, variant: CIFARVariant) throws(DataError) -> LoadedDataset {
+        guard FileAccess.isDirectory(directory) else {
+            throw DataError(path: directory, problem: FileAccess.status(directory).failureProblem ?? "not a directory (CIFAR sources are the extracted *-bin directory)")
+        }
+        let trainFiles: [String]
+        let testFile: String
+        var classNames: [String]
+        var coarseNames: [String]? = nil
+        switch variant {
+        case .cifar10:
+            trainFiles = (1...5).map { FileAccess.join(directory, "data_batch_\($0).bin") }.filter(FileAccess.isRegularFile)
+            testFile = FileAccess.join(directory, "test_batch.bin")
+            classNames = readNames(FileAccess.join(directory, "batches.meta.txt"), expected: 10) ?? cifar10Names
+        case .cifar100:
+            trainFiles = [FileAccess.join(directory, "train.bin")].filter(FileAccess.isRegularFile)
+            testFile = FileAccess.join(directory, "test.bin")
+            classNames = readNames(FileAccess.join(directory, "fine_label_names.txt"), expected: 100) ?? (0..<100).map { "class_\($0)" }
+            coarseNames = readNames(FileAccess.join(directory, "coarse_label_names.txt"), expected: 20) ?? (0..<20).map { "superclass_\($0)" }
+        }
+        if trainFiles.isEmpty {
+            let expected = variant == .cifar10 ? "data_batch_*.bin" : "train.bin"
+            throw DataError(path: directory, problem: "no \(expected) found (not a \(variant.rawValue) binary directory)")
+        }
+        var train = ImagePool.empty(channels: 3, height: 32, width: 32, classNames: classNames)
+        var parts: [ImagePool] = []
+        for file in trainFiles {
+            parts.append(try parse(FileAccess.read(file, maxBytes: 1 << 31), path: file, variant: variant, classNames: classNames, coarseNames: coarseNames))
+        }
+        train = parts.count == 1 ? parts[0] : concatenate(parts)
+        var test: ImagePool? = nil
+        if FileAccess.isRegularFile(testFile) {
+            test = try parse(FileAccess.read(testFile, maxBytes: 1 << 31), path: testFile, variant: variant, classNames: classNames, coarseNames: coarseNames)
+        }
+        return LoadedDataset(train: train, test: test, format: variant.rawValue, skipped: [], path: directory,
+                             originalSizes: [SizeCount(width: 32, height: 32, count: train.count + (test?.count ?? 0))], resize: nil)
+    }
+
+    /// Parses the records of one CIFAR binary file.
+    ///
+    /// Throws for an empty file, a size that is not a multiple of the record size, or a
+    /// label out of range.
+    public static func parse(_ bytes: [UInt8], path: String, variant: CIFARVariant,
+                             classNames: [String]? = nil, coarseNames: [String]? = nil) throws(DataError) -> ImagePool {
+        let record = variant.recordSize
+        if bytes.isEmpty { throw DataError(path: path, problem: "empty file (0 bytes)") }
+        guard bytes.count % record == 0 else {
+            throw DataError(path: path, problem: "size \(bytes.count) bytes is not a multiple of the \(variant.rawValue) record size \(record) (truncated or not a \(variant.rawValue) file)")
+        }
+        let n = bytes.count / record
+        var labels = [Int?](repeating: nil, count: n)
+        var coarse = variant == .cifar100 ? [Int](repeating: 0, count: n) : nil
+        for i in 0..<n {
+            let base = i * record
+            if variant == .cifar100 {
+                let c = Int(bytes[base]), f = Int(bytes[base + 1])
+                guard c < 20, f < 100 else {
+                    throw DataError(path: path, problem: "record \(i) has labels coarse \(c) / fine \(f), out of range (20 / 100)")
+                }
+                coarse![i] = c
+                labels[i] = f
+            } else {
+                let l = Int(bytes[base])
+                guard l < 10 else { throw DataError(path: path, problem: "record \(i) has label \(l), out of range 0…9") }
+                labels[i] = l
+            }
+        }
+        let headerBytes = record - imageBytes
+        var pixels = [UInt8](repeating: 0, count: n * imageBytes)
+        var hashes = [UInt64](repeating: 0, count: n)
+        bytes.withUnsafeBytes { src in
+            pixels.withUnsafeMutableBytes { dst in
+                hashes.withUnsafeMutableBufferPointer { h in
+                    let s = SharedBuffer(base: UnsafeMutablePointer(mutating: src.baseAddress!.assumingMemoryBound(to: UInt8.self)), count: src.count)
+                    let d = SharedBuffer(base: dst.baseAddress!.assumingMemoryBound(to: UInt8.self), count: dst.count)
+                    let hs = SharedBuffer(base: h.baseAddress!, count: n)
+                    ParallelWork.forEachChunk(count: n) { _, range in
+                        for i in range {
+                            let from = s.base + i * record + headerBytes
+                            (d.base + i * imageBytes).update(from: from, count: imageBytes)
+                            hs[i] = ContentHash.xxh64(UnsafeRawBufferPointer(start: from, count: imageBytes))
+                        }
+                    }
+                }
+            }
+        }
+        return ImagePool(channels: 3, height: 32, width: 32, pixels: pixels, labels: labels,
+                         classNames: classNames ?? (variant == .cifar10 ? cifar10Names : (0..<100).map { "class_\($0)" }),
+                         identities: hashes.map(ContentHash.hex), paths: [String?](repeating: nil, count: n),
+                         coarseLabels: coarse, coarseClassNames: variant == .cifar100 ? (coarseNames ?? (0..<20).map { "superclass_\($0)" }) : nil)
+    }
+
+    /// Class names, one per non-empty line; nil when the file is missing or has the wrong count.
+    static func readNames(_ path: String, expected: Int) -> [String]? {
+        guard let bytes = try? FileAccess.read(path, maxBytes: 1 << 20) else { return nil }
+        let names = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
+            .map { $0.trimmed(" \t\r") }.filter { !$0.isEmpty }
+        return names.count == expected ? names : nil
+    }
+
+    /// Pools with the same geometry and class names, one after another.
+    static func concatenate(_ parts: [ImagePool]) -> ImagePool {
+        var out = parts[0]
+        for p in parts.dropFirst() {
+            out.pixels.append(contentsOf: p.pixels)
+            out.labels.append(contentsOf: p.labels)
+            out.identities.append(contentsOf: p.identities)
+            out.paths.append(contentsOf: p.paths)
+            if let c = p.coarseLabels { out.coarseLabels?.append(contentsOf: c) }
+        }
+        return out
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing characters from `set`.
+    func trimmed(_ set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s.removeFirst() }
+        while let l = s.last, set.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}
+
+extension Result where Failure == DataError {
+    /// The failure's problem text, or nil on success.
+    var failureProblem: String? {
+        if case .failure(let e) = self { return e.problem }
+        return nil
+    }
+}

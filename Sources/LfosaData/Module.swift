@@ -1,1 +1,0 @@
-// Module LfosaData: see README Architecture.

@@ -70,22 +70,9 @@ public final class LabelStore {
         }
         let lock = forLabeling ? try SessionLock(directory: sessionDirectory) : nil
         try checkHeader(path: path)
+        try validate(path: path)
         let queue = try openQueue(path: path, synchronous: synchronous)
         let configuration: SessionConfiguration = try mappingErrors(file: path) {
-            try queue.read { db in
-                guard try db.tableExists("grdb_migrations"), try db.tableExists("session") else {
-                    throw StoreError.notASession(file: path, reason: "it has no lfosa schema")
-                }
-                let applied = try Schema.migrator.appliedIdentifiers(db)
-                let unknown = applied.subtracting(Schema.identifiers)
-                if !unknown.isEmpty {
-                    throw StoreError.newerSchema(file: path, unknownMigrations: unknown.sorted())
-                }
-                let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
-                if check != ["ok"] {
-                    throw StoreError.corrupt(file: path, detail: check.first ?? "integrity check failed")
-                }
-            }
             try Schema.migrator.migrate(queue)
             return try queue.read { db in
                 guard let configuration = try loadConfiguration(db) else {
@@ -122,6 +109,7 @@ public final class LabelStore {
         for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temporary + suffix) }
         try mappingErrors(file: path) {
             let queue = try DatabaseQueue(path: temporary)
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
             try Schema.migrator.migrate(queue)
             try queue.write { db in try storeConfiguration(configuration, at: time, db) }
             try queue.close()
@@ -155,13 +143,42 @@ public final class LabelStore {
         }
     }
 
+    /// Checks schema identity, version and integrity through a read-only connection.
+    ///
+    /// Read-only, so that a refused file is not changed by a single byte.
+    private static func validate(path: String) throws(StoreError) {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(5)
+        try mappingErrors(file: path) {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            defer { try? queue.close() }
+            try queue.read { db in
+                guard try db.tableExists("grdb_migrations"), try db.tableExists("session") else {
+                    throw StoreError.notASession(file: path, reason: "it has no lfosa schema")
+                }
+                let applied = try Schema.migrator.appliedIdentifiers(db)
+                let unknown = applied.subtracting(Schema.identifiers)
+                if !unknown.isEmpty {
+                    throw StoreError.newerSchema(file: path, unknownMigrations: unknown.sorted())
+                }
+                let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
+                if check != ["ok"] {
+                    throw StoreError.corrupt(file: path, detail: check.first ?? "integrity check failed")
+                }
+            }
+        }
+    }
+
+    /// Opens the labeling connection: WAL journal (a no-op once set), the chosen synchronous level.
+    ///
+    /// GRDB's own WAL setup is not used: it writes to the file to materialise the WAL.
     private static func openQueue(path: String, synchronous: Synchronous) throws(StoreError) -> DatabaseQueue {
         var config = Configuration()
-        config.journalMode = .wal
         config.busyMode = .timeout(5)
         let level = synchronous.rawValue
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(level)")
+            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = \(level)")
         }
         return try mappingErrors(file: path) { try DatabaseQueue(path: path, configuration: config) }
     }

@@ -33,6 +33,7 @@ public final class JPEGDecoder {
         if tjDecompressHeader3(handle, source, UInt(bytes.count), &w, &h, &subsamp, &colorspace) != 0 {
             throw DataError(path: path, problem: "invalid JPEG: \(errorText())")
         }
+        if w <= 0 || h <= 0 { throw DataError(path: path, problem: "invalid JPEG: no usable frame header (truncated or corrupt)") }
         try limits.checkPixels(width: Int(w), height: Int(h), path: path, format: "JPEG")
         lastHeaderSize = (Int(w), Int(h))
         var outW = w, outH = h

@@ -62,3 +62,9 @@ func redOverBlue(_ size: Int = 4) -> PixelImage {
     let prepared = ImageRenderer.prepare(gradient, fitting: TerminalSize(width: 10, height: 1), depth: .monochromeASCII)
     #expect(prepared.text() == " .:-=+*#%@")
 }
+
+@Test(arguments: [ColorDepth.palette256, .ansi16])
+func ditheredThumbnailStyleSnapshot(depth: ColorDepth) {
+    let prepared = ImageRenderer.prepare(Fixtures.image, fitting: TerminalSize(width: 16, height: 8), depth: depth, dither: true)
+    expectSnapshot(prepared.styleDump(), named: "thumbnail-16x8-\(depth.rawValue)-dithered")
+}

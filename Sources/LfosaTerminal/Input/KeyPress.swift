@@ -38,7 +38,17 @@ public enum KeyPress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// A short label for help and side panels (`space` shown as `␣`-free text "space").
+    /// A short label for screens: the name, with "bksp", "esc", "pgup", "pgdn" abbreviated.
+    public var label: String {
+        switch self {
+        case .backspace: return "bksp"
+        case .escape: return "esc"
+        case .pageUp: return "pgup"
+        case .pageDown: return "pgdn"
+        default: return name
+        }
+    }
+
     public var description: String { name }
 }
 

@@ -1,0 +1,201 @@
+import Testing
+@testable import LfosaNumerics
+
+/// Two Gaussian blobs of 3×8×8 "images": class 0 bright top half, class 1 bright bottom half.
+func toyImages(count: Int, seed: UInt64) -> (ImageBatchSource, [Int]) {
+    var rng = SplitMix64(seed: seed)
+    var pixels = [UInt8](repeating: 0, count: count * 3 * 64)
+    var labels = [Int]()
+    for i in 0..<count {
+        let y = i % 2
+        labels.append(y)
+        for c in 0..<3 {
+            for r in 0..<8 {
+                for col in 0..<8 {
+                    let bright = (r < 4) == (y == 0)
+                    let base: Float = bright ? 170 : 70
+                    let v = base + rng.nextNormal() * 30
+                    pixels[i * 192 + c * 64 + r * 8 + col] = UInt8(max(0, min(255, v)))
+                }
+            }
+        }
+    }
+    return (ImageBatchSource(channels: 3, height: 8, width: 8, pixels: pixels), labels)
+}
+
+func trainToy(seed: UInt64, epochs: Int = 10) -> (Network, accuracy: Double) {
+    let (src, labels) = toyImages(count: 256, seed: 42)
+    let net = Network.make(.referenceCNN, inputShape: [3, 8, 8], classes: 2, seed: seed)
+    var rng = SplitMix64(seed: seed &+ 1)
+    let sgd = SGD(learningRate: 0.02)
+    let norm = Normalization.centered(channels: 3)
+    for _ in 0..<epochs {
+        var order = Array(0..<256)
+        seededShuffle(&order, using: &rng)
+        for b in stride(from: 0, to: 256, by: 32) {
+            let idx = Array(order[b..<(b + 32)])
+            let x = makeBatch(from: src, indices: idx, augmentation: .cropFlip, normalization: norm, rng: &rng)
+            net.zeroGradients()
+            let logits = net.forward(x, mode: .training)
+            let (_, g) = softmaxCrossEntropy(logits: logits, labels: idx.map { labels[$0] },
+                                             temperatures: [Float](repeating: 0.5, count: 32))
+            net.backward(g)
+            sgd.step(net.parameters)
+        }
+    }
+    let (testSrc, testLabels) = toyImages(count: 128, seed: 7)
+    let x = makeBatch(from: testSrc, indices: Array(0..<128), augmentation: .none, normalization: norm, rng: &rng)
+    let logits = net.forward(x, mode: .inference)
+    var correct = 0
+    for i in 0..<128 {
+        let row = logits.data[(i * 2)..<(i * 2 + 2)]
+        if (row.first! > row.last! ? 0 : 1) == testLabels[i] { correct += 1 }
+    }
+    return (net, Double(correct) / 128)
+}
+
+@Suite("Training")
+struct TrainingTests {
+    @Test func tinyNetworkLearnsSeparableProblem() {
+        let (_, accuracy) = trainToy(seed: 5)
+        #expect(accuracy >= 0.98)
+    }
+
+    @Test func sameSeedGivesIdenticalWeights() {
+        let (a, _) = trainToy(seed: 9, epochs: 1)
+        let (b, _) = trainToy(seed: 9, epochs: 1)
+        let (c, _) = trainToy(seed: 10, epochs: 1)
+        #expect(a.parameters.map(\.value) == b.parameters.map(\.value))
+        #expect(a.parameters.map(\.value) != c.parameters.map(\.value))
+    }
+
+    @Test func batchNormTrainVersusEval() {
+        let bn = BatchNorm(name: "bn", channels: 2, momentum: 0.5)
+        let x = Tensor(shape: [2, 4, 1, 1], data: [1, 2, 3, 4, 10, 10, 10, 14])
+        let y = bn.forward(x, mode: .training)
+        // training output: per-channel zero mean, unit (biased) variance
+        let c0 = Array(y.data[0..<4])
+        #expect(abs(c0.reduce(0, +)) < 1e-5)
+        #expect(abs(c0.map { $0 * $0 }.reduce(0, +) / 4 - 1) < 1e-3)
+        // running stats: momentum 0.5 from (0, 1); unbiased variance of [1,2,3,4] = 5/3
+        #expect(abs(bn.runningMean.value[0] - 1.25) < 1e-5)
+        #expect(abs(bn.runningVariance.value[0] - (0.5 + 0.5 * 5.0 / 3.0)) < 1e-5)
+        let e = bn.forward(x, mode: .inference)
+        let expected = (1 - 1.25) / (bn.runningVariance.value[0] + 1e-5).squareRoot()
+        #expect(abs(e.data[0] - expected) < 1e-5)
+        #expect(e.data != y.data)
+    }
+
+    @Test func mcDropoutVariesButInferenceDoesNot() {
+        let net = Network.make(.referenceCNN, inputShape: [3, 8, 8], classes: 3, dropout: 0.5, seed: 1)
+        let x = randomTensor([2, 3, 8, 8], seed: 2)
+        let a = net.forward(x, mode: .inference), b = net.forward(x, mode: .inference)
+        let c = net.forward(x, mode: .inferenceWithDropout), d = net.forward(x, mode: .inferenceWithDropout)
+        #expect(a == b)
+        #expect(c != d)
+    }
+
+    @Test func featuresArePenultimate() {
+        let net = Network.make(.compactCNN, inputShape: [1, 8, 8], classes: 4, seed: 3)
+        let (logits, features) = net.forwardWithFeatures(randomTensor([5, 1, 8, 8], seed: 4), mode: .inference)
+        #expect(logits.shape == [5, 4])
+        #expect(features.shape == [5, 256])
+    }
+
+    @Test func resnet18Shapes() {
+        let net = Network.make(.resnet18, inputShape: [3, 8, 8], classes: 3, seed: 1)
+        #expect(net.parameterCount > 11_000_000)
+        #expect(net.forward(randomTensor([2, 3, 8, 8], seed: 1), mode: .inference).shape == [2, 3])
+    }
+
+    @Test func sgdMatchesPyTorchUpdateRule() {
+        let p = Parameter(name: "w", shape: [1], value: [1])
+        p.gradient = [0.5]
+        let sgd = SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
+        sgd.step([p])   // g = 0.5 + 0.01 = 0.51; v = 0.51; w = 1 - 0.051
+        #expect(abs(p.value[0] - 0.949) < 1e-6)
+        sgd.step([p])   // g = 0.5 + 0.00949; v = 0.9*0.51 + 0.50949
+        let v = 0.9 * 0.51 + 0.50949
+        #expect(abs(p.value[0] - Float(0.949 - 0.1 * v)) < 1e-5)
+    }
+
+    @Test func schedules() {
+        let step = LearningRateSchedule.step(base: 0.01, every: 20, gamma: 0.5)
+        #expect(step.rate(step: 0, totalSteps: 1000, stepsPerEpoch: 10) == 0.01)
+        #expect(abs(step.rate(step: 200, totalSteps: 1000, stepsPerEpoch: 10) - 0.005) < 1e-9)
+        #expect(abs(step.rate(step: 450, totalSteps: 1000, stepsPerEpoch: 10) - 0.0025) < 1e-9)
+        let cos = LearningRateSchedule.cosine(base: 0.1)
+        #expect(abs(cos.rate(step: 50, totalSteps: 100, stepsPerEpoch: 1) - 0.05) < 1e-6)
+        let one = LearningRateSchedule.oneCycle(max: 0.1, warmupFraction: 0.3)
+        #expect(abs(one.rate(step: 30, totalSteps: 100, stepsPerEpoch: 1) - 0.1) < 1e-6)
+        #expect(one.rate(step: 0, totalSteps: 100, stepsPerEpoch: 1) < 0.005)
+        #expect(one.rate(step: 100, totalSteps: 100, stepsPerEpoch: 1) < 1e-4)
+    }
+}
+
+@Suite("Augmentation")
+struct AugmentationTests {
+    @Test func identityNormalisesOnly() {
+        let src = ImageBatchSource(channels: 1, height: 2, width: 2, pixels: [0, 255, 128, 64])
+        var rng = SplitMix64(seed: 1)
+        let x = makeBatch(from: src, indices: [0], augmentation: .none,
+                          normalization: Normalization(mean: [0], std: [1]), rng: &rng)
+        #expect(x.data.map { ($0 * 255).rounded() } == [0, 255, 128, 64])
+    }
+
+    @Test func seededAndVaried() {
+        let (src, _) = toyImages(count: 8, seed: 1)
+        var r1 = SplitMix64(seed: 3), r2 = SplitMix64(seed: 3)
+        let norm = Normalization.centered(channels: 3)
+        let a = makeBatch(from: src, indices: Array(0..<8), augmentation: .paper, normalization: norm, rng: &r1)
+        let b = makeBatch(from: src, indices: Array(0..<8), augmentation: .paper, normalization: norm, rng: &r2)
+        let plain = makeBatch(from: src, indices: Array(0..<8), augmentation: .none, normalization: norm, rng: &r2)
+        #expect(a == b)
+        #expect(a != plain)
+    }
+
+    @Test func horizontalFlipMirrors() {
+        let src = ImageBatchSource(channels: 1, height: 1, width: 3, pixels: [10, 20, 30])
+        let flipOnly = Augmentation(cropPadding: 0, horizontalFlip: true, maxRotationDegrees: 0)
+        var seen = Set<[Float]>()
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<20 {
+            let x = makeBatch(from: src, indices: [0], augmentation: flipOnly,
+                              normalization: Normalization(mean: [0], std: [1]), rng: &rng)
+            seen.insert(x.data.map { ($0 * 255).rounded() })
+        }
+        #expect(seen == [[10, 20, 30], [30, 20, 10]])
+    }
+}
+
+@Suite("Weight archive")
+struct WeightArchiveTests {
+    @Test func roundTrip() throws {
+        let a = Network.make(.referenceCNN, inputShape: [3, 8, 8], classes: 3, seed: 1)
+        let b = Network.make(.referenceCNN, inputShape: [3, 8, 8], classes: 3, seed: 2)
+        (a.buffers[0].value[0]) = 0.123
+        let bytes = WeightArchive(network: a, metadata: ["classes": "cat,dog,bird"]).encoded()
+        let archive = try WeightArchive(decoding: bytes)
+        #expect(archive.metadata["classes"] == "cat,dog,bird")
+        try archive.load(into: b)
+        #expect(a.parameters.map(\.value) == b.parameters.map(\.value))
+        #expect(a.buffers.map(\.value) == b.buffers.map(\.value))
+    }
+
+    @Test func corruptedTruncatedForeignAndMismatchedAreRejected() throws {
+        let a = Network.make(.referenceCNN, inputShape: [3, 8, 8], classes: 3, seed: 1)
+        let bytes = WeightArchive(network: a).encoded()
+        var flipped = bytes
+        flipped[bytes.count / 2] ^= 0x40
+        #expect(throws: WeightArchiveError.checksumMismatch) { try WeightArchive(decoding: flipped) }
+        #expect(throws: WeightArchiveError.truncated) { try WeightArchive(decoding: Array(bytes[0..<(bytes.count / 3)])) }
+        #expect(throws: WeightArchiveError.notAWeightFile) { try WeightArchive(decoding: Array("PNG\r\n hello".utf8)) }
+        #expect(throws: WeightArchiveError.notAWeightFile) { try WeightArchive(decoding: []) }
+        var newer = bytes
+        newer[8] = 9
+        #expect(throws: WeightArchiveError.newerVersion(9)) { try WeightArchive(decoding: newer) }
+        let other = Network.make(.referenceCNN, inputShape: [3, 8, 8], classes: 4, seed: 1)
+        let decoded = try WeightArchive(decoding: bytes)
+        #expect(throws: WeightArchiveError.self) { try decoded.load(into: other) }
+    }
+}

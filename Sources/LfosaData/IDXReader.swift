@@ -55,7 +55,10 @@ public enum IDXReader {
             throw DataError(path: imagesPath, problem: "IDX images file must have 3 dimensions (count×rows×cols), this one has \(h.dimensions.count)")
         }
         let n = h.dimensions[0], rows = h.dimensions[1], cols = h.dimensions[2]
-        guard rows > 0 && cols > 0 else { throw DataError(path: imagesPath, problem: "IDX images are \(rows)×\(cols) pixels") }
+        guard rows > 0 && cols > 0 && rows <= 1 << 15 && cols <= 1 << 15 else {
+            throw DataError(path: imagesPath, problem: "IDX images are \(rows)×\(cols) pixels (each side must be 1…32768)")
+        }
+        guard n > 0 else { throw DataError(path: imagesPath, problem: "IDX images file holds no images") }
         var labelValues = [Int?](repeating: nil, count: n)
         var maxLabel = -1
         if let labels, let labelsPath {

@@ -132,8 +132,7 @@ struct ByteReader {
 
     mutating func u64() -> UInt64? {
         guard remaining >= 8 else { return nil }
-        var v: UInt64 = 0
-        for k in 0..<8 { v |= UInt64(bytes[position + k]) << (8 * UInt64(k)) }
+        let v = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: position - bytes.startIndex, as: UInt64.self)) }
         position += 8
         return v
     }

@@ -122,3 +122,14 @@ struct PackedFormatTests {
         #expect(try Source.parse("fashion-mnist") == Source(format: .idx, path: fashionDirectory))
     }
 }
+
+@Suite("Fuzzer findings (regressions)")
+struct FuzzFindingTests {
+    /// libFuzzer, run 1: zero images of 3099936839×4059170321 pixels overflowed `rows * cols`.
+    @Test func idxWithZeroCountAndHugeSidesIsAnError() {
+        let bytes: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 0, 0xB8, 0xB8, 0x48, 0x47, 0xF1, 0xF2, 0x06, 0x11]
+        expectDataError(naming: "f-idx3", containing: "each side must be") { _ = try IDXReader.pool(images: bytes, imagesPath: "f-idx3", labels: nil, labelsPath: nil) }
+        let empty: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28]
+        expectDataError(naming: "e-idx3", containing: "no images") { _ = try IDXReader.pool(images: empty, imagesPath: "e-idx3", labels: nil, labelsPath: nil) }
+    }
+}

@@ -38,11 +38,11 @@ enum Schema {
                 );
                 CREATE INDEX item_path ON item(path);
                 CREATE TABLE event (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id INTEGER PRIMARY KEY,              -- never deleted, so ids only grow
                     itemIdentity TEXT NOT NULL REFERENCES item(identity),
                     kind TEXT NOT NULL CHECK (kind IN ('known', 'unknown', 'skipped', 'retraction')),
                     classIndex INTEGER REFERENCES knownClass(classIndex),
-                    retracts INTEGER UNIQUE REFERENCES event(id),
+                    retracts INTEGER REFERENCES event(id),
                     round INTEGER NOT NULL,
                     annotator TEXT NOT NULL,
                     time REAL NOT NULL,
@@ -50,6 +50,7 @@ enum Schema {
                     CHECK ((kind = 'retraction') = (retracts IS NOT NULL))
                 );
                 CREATE INDEX event_item ON event(itemIdentity);
+                CREATE UNIQUE INDEX event_retracts ON event(retracts) WHERE retracts IS NOT NULL;
                 CREATE TRIGGER event_no_update BEFORE UPDATE ON event
                     BEGIN SELECT RAISE(ABORT, 'annotation history is append-only'); END;
                 CREATE TRIGGER event_no_delete BEFORE DELETE ON event

@@ -9,9 +9,9 @@ import Testing
         try FileManager.default.createDirectory(atPath: source + "/pics", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: source + "/other", withIntermediateDirectories: true)
         for i in 0..<5 {
-            FileManager.default.createFile(atPath: source + "/pics/img\(i).png", contents: Data("image \(i)".utf8))
+            _ = FileManager.default.createFile(atPath: source + "/pics/img\(i).png", contents: Data("image \(i)".utf8))
         }
-        FileManager.default.createFile(atPath: source + "/other/img0.png", contents: Data("other".utf8))
+        _ = FileManager.default.createFile(atPath: source + "/other/img0.png", contents: Data("other".utf8))
         let store = try makeSession(dir, items: 5, configuration: sampleConfiguration(source: source))
         try store.upsertItems((0..<5).map { (identity: "h\($0)", path: "pics/img\($0).png") }
                               + [(identity: "h5", path: "other/img0.png")])
@@ -82,7 +82,7 @@ import Testing
     @Test func existingTargetIsRefusedAndKept() throws {
         let dir = TemporaryDirectory()
         let store = try labeledSession(dir)
-        FileManager.default.createFile(atPath: dir.sub("labels.csv"), contents: Data("precious".utf8))
+        _ = FileManager.default.createFile(atPath: dir.sub("labels.csv"), contents: Data("precious".utf8))
         expectStoreError(.targetExists(path: dir.sub("labels.csv"))) {
             try LabelExport.run(store: store, format: .csv, out: dir.sub("labels.csv"))
         }

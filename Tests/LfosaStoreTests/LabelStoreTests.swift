@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GRDB
 @testable import LfosaStore
 
 @Suite struct LabelStoreTests {
@@ -15,13 +16,32 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.sub("s.lfosa/labels.sqlite.creating")))
     }
 
-    @Test func databaseIsInWALMode() throws {
+    @Test func databaseIsInWALModeAtTheChosenSynchronousLevel() throws {
         let dir = TemporaryDirectory()
         let store = try makeSession(dir)
         let mode = try store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
-        let sync = try store.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
-        #expect(sync == 2)  // FULL
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 1)  // NORMAL
+        // The background thread owns checkpoints, so commits never pay for one.
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") } == 0)
+        store.close()
+        let full = try LabelStore.open(sessionDirectory: dir.sub("s.lfosa"), forLabeling: true, synchronous: .full)
+        #expect(try full.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)  // FULL
+        #expect(try full.read { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") } == 1000)
+    }
+
+    @Test func backgroundSyncCheckpointsIntoTheMainFile() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeSession(dir, items: 1_500)
+        for i in 0..<1_500 {
+            try store.record(.known(i % 3), item: "h\(i)", round: 0, annotator: "ada", at: t(Double(i)))
+        }
+        store.flush()  // returns after the WAL fsync and, the WAL being large, a checkpoint
+        // A copy of the main file alone (no -wal) must already hold every verdict.
+        let copy = dir.sub("copy.sqlite")
+        try FileManager.default.copyItem(atPath: dir.sub("s.lfosa/labels.sqlite"), toPath: copy)
+        let alone = try DatabaseQueue(path: copy)
+        #expect(try alone.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event") } == 1_500)
     }
 
     @Test func invalidConfigurationIsRefused() {

@@ -44,9 +44,9 @@ import Testing
         let fm = FileManager.default
         for (folder, file) in [("cat", "1.png"), ("cat", "2.png"), ("unknown", "3.png"), (".hidden", "4.png")] {
             try fm.createDirectory(atPath: dir.sub(folder), withIntermediateDirectories: true)
-            fm.createFile(atPath: dir.sub("\(folder)/\(file)"), contents: Data([1]))
+            _ = fm.createFile(atPath: dir.sub("\(folder)/\(file)"), contents: Data([1]))
         }
-        fm.createFile(atPath: dir.sub("README"), contents: Data([1]))
+        _ = fm.createFile(atPath: dir.sub("README"), contents: Data([1]))
         let rows = try SeedLabels.rowsFromClassFolders(root: dir.path)
         #expect(rows.map(\.label) == ["cat", "cat", "unknown"])
         #expect(rows.map(\.path) == [dir.sub("cat/1.png"), dir.sub("cat/2.png"), dir.sub("unknown/3.png")])

@@ -18,14 +18,11 @@ struct BenchStoreCommand: ParsableCommand {
     @Option(help: "Directory for the temporary session (default: the current directory, where sessions normally live; /tmp may be a RAM disk).")
     var directory: String = "."
 
-    func validate() throws {
-        guard ["full", "normal", "both"].contains(synchronous) else {
-            throw ValidationError("unknown --synchronous '\(synchronous)': use full, normal or both")
-        }
-        guard count > 0 else { throw ValidationError("--count must be positive") }
-    }
-
     func run() throws {
+        guard ["full", "normal", "both"].contains(synchronous) else {
+            throw StoreCommandSupport.fail(command: "bench store", "unknown --synchronous '\(synchronous)': use full, normal or both")
+        }
+        guard count > 0 else { throw StoreCommandSupport.fail(command: "bench store", "--count must be positive") }
         let levels: [LabelStore.Synchronous] = synchronous == "both" ? [.full, .normal]
             : [synchronous == "full" ? .full : .normal]
         try StoreCommandSupport.failingOnStoreError(command: "bench store") {

@@ -28,18 +28,17 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "folder format: copy images instead of symlinking them.")
     var copy = false
 
-    func validate() throws {
-        guard ExportFormat(rawValue: format) != nil else {
-            throw ValidationError("unknown --format '\(format)': use csv, jsonl or folder")
-        }
-        if copy && format != "folder" { throw ValidationError("--copy applies to --format folder only") }
-    }
-
     func run() throws {
+        guard let exportFormat = ExportFormat(rawValue: format) else {
+            throw StoreCommandSupport.fail(command: "export", "unknown --format '\(format)': use csv, jsonl or folder")
+        }
+        if copy && exportFormat != .folder {
+            throw StoreCommandSupport.fail(command: "export", "--copy applies to --format folder only")
+        }
         try StoreCommandSupport.failingOnStoreError(command: "export") {
             let store = try LabelStore.open(sessionDirectory: session, forLabeling: false)
             defer { store.close() }
-            let summary = try LabelExport.run(store: store, format: ExportFormat(rawValue: format)!, out: out, copy: copy)
+            let summary = try LabelExport.run(store: store, format: exportFormat, out: out, copy: copy)
             let counts = summary.countsByLabel.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             print("exported \(summary.rowCount) labels (\(counts.joined(separator: ", "))) to \(summary.writtenPaths.joined(separator: ", "))")
         }
@@ -53,8 +52,13 @@ enum StoreCommandSupport {
         do {
             try body()
         } catch let error as StoreError {
-            FileHandle.standardError.write(Data("lfosa \(command): \(error.description)\n".utf8))
-            throw ExitCode(1)
+            throw fail(command: command, error.description)
         }
+    }
+
+    /// Writes `lfosa <command>: <message>` to stderr; returns the exit code to throw.
+    static func fail(command: String, _ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("lfosa \(command): \(message)\n".utf8))
+        return ExitCode(1)
     }
 }

@@ -120,6 +120,7 @@ public final class LabelStore {
         }
         let temporary = path + ".creating"
         for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temporary + suffix) }
+        defer { for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temporary + suffix) } }
         try mappingErrors(file: path) {
             let queue = try DatabaseQueue(path: temporary)
             try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }

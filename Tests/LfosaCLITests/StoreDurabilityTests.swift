@@ -105,3 +105,93 @@ import LfosaStore
         #expect(try after.currentLabels().count == stored + 50)
     }
 }
+
+/// `lfosa status` and `lfosa export` run as a user would: real binary, real files, exit codes.
+@Suite struct StoreCommandLineTests {
+    struct Outcome { let status: Int32; let stdout: String; let stderr: String }
+
+    private func lfosa(_ arguments: [String]) throws -> Outcome {
+        let binary = try #require(StoreDurabilityTests.lfosaBinary(), "lfosa binary not found next to the test bundle")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// A session over `<dir>/src` with three image files, two labels, one unknown and a round.
+    private func session(in dir: String) throws -> String {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/src", withIntermediateDirectories: true)
+        for name in ["a.png", "b.png", "c.png"] {
+            _ = fm.createFile(atPath: dir + "/src/" + name, contents: Data(name.utf8))
+        }
+        let store = try LabelStore.create(sessionDirectory: dir + "/s.lfosa", configuration: SessionConfiguration(
+            source: dir + "/src", classNames: ["cat", "dog"], classKeys: ["c", "d"], strategy: "lfosa", seed: 3,
+            annotator: "ada"))
+        try store.upsertItems([(identity: "ha", path: "a.png"), (identity: "hb", path: "b.png"),
+                               (identity: "hc", path: "c.png")])
+        try store.record(.known(0), item: "ha", round: 0, annotator: "ada", at: Date(timeIntervalSince1970: 100))
+        try store.record(.unknown, item: "hb", round: 0, annotator: "ada", at: Date(timeIntervalSince1970: 110))
+        try store.record(.known(1), item: "hc", round: 0, annotator: "ada", at: Date(timeIntervalSince1970: 130))
+        try store.recordRound(RoundRecord(round: 0, labeledCount: 2, invalidCount: 1, queriedCount: 3,
+                                          knownQueriedCount: 2, recordedAt: Date(timeIntervalSince1970: 131)))
+        try store.saveModel(name: LabelExport.weightsFileName, bytes: [1, 2, 3])
+        store.close()
+        return dir + "/s.lfosa"
+    }
+
+    @Test func statusShowsCountsPrecisionAndPaceAndWarnsOfVanishedImages() throws {
+        let dir = NSTemporaryDirectory() + "lfosa-cli-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = try session(in: dir)
+        let text = try lfosa(["status", "--session", s])
+        #expect(text.status == 0 && text.stderr.isEmpty)
+        #expect(text.stdout.contains("classes   cat 1 · dog 1"))
+        #expect(text.stdout.contains("known     2   unknown 1   skipped 0"))
+        #expect(text.stdout.contains("  0      3        2      0.667      2      1"))
+        #expect(text.stdout.contains("labeling  30s active, 6.0 labels/min (ada)"))
+        #expect(!text.stdout.contains("warning"))
+
+        try FileManager.default.removeItem(atPath: dir + "/src/b.png")
+        let json = try lfosa(["status", "--session", s, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["missing_source_files"] as? Int == 1)
+        #expect(object["classes"] as? [String: Int] == ["cat": 1, "dog": 1])
+        #expect(try lfosa(["status", "--session", s]).stdout.contains("warning   1 item(s) have no source file"))
+    }
+
+    @Test func errorsAreOneLineOnStderrWithNonZeroExit() throws {
+        let dir = NSTemporaryDirectory() + "lfosa-cli-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = try session(in: dir)
+
+        let missing = try lfosa(["status", "--session", dir + "/nope"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "lfosa status: no session at \(dir)/nope: \(dir)/nope/labels.sqlite does not exist\n")
+
+        let export = try lfosa(["export", "--session", s, "--format", "folder", "--out", dir + "/out"])
+        #expect(export.status == 0 && export.stderr.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: dir + "/out/unknown/b.png"))
+        #expect(FileManager.default.contents(atPath: dir + "/out/classifier.weights") == Data([1, 2, 3]))
+
+        let again = try lfosa(["export", "--session", s, "--format", "csv", "--out", dir + "/out"])
+        #expect(again.status == 1)
+        #expect(again.stderr == "lfosa export: \(dir)/out already exists; choose another --out or remove it first\n")
+
+        let format = try lfosa(["export", "--session", s, "--format", "xml", "--out", dir + "/x"])
+        #expect(format.status == 1 && format.stderr == "lfosa export: unknown --format 'xml': use csv, jsonl or folder\n")
+
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: s + "/labels.sqlite"))
+        let corrupt = try lfosa(["status", "--session", s])
+        #expect(corrupt.status == 1)
+        #expect(corrupt.stderr == "lfosa status: \(s)/labels.sqlite is not an lfosa session database: not an SQLite database; it was left untouched\n")
+    }
+}

@@ -68,3 +68,21 @@ func ditheredThumbnailStyleSnapshot(depth: ColorDepth) {
     let prepared = ImageRenderer.prepare(Fixtures.image, fitting: TerminalSize(width: 16, height: 8), depth: depth, dither: true)
     expectSnapshot(prepared.styleDump(), named: "thumbnail-16x8-\(depth.rawValue)-dithered")
 }
+
+@Test func prefetchCacheServesOnlyTheSameContextAndEvictsOldest() {
+    let small = ScreenContext(size: TerminalSize(width: 80, height: 24), depth: .palette256)
+    let large = ScreenContext(size: TerminalSize(width: 120, height: 40), depth: .palette256)
+    var cache = PreparedImageCache(capacity: 2)
+    cache.prefetch(Fixtures.image, for: 1, context: small)
+    #expect(cache.cells(for: 1, context: small) == LabelingScreen.prepareImage(Fixtures.image, context: small))
+    #expect(cache.cells(for: 1, context: large) == nil)
+    cache.prefetch(Fixtures.image, for: 2, context: small)
+    cache.prefetch(Fixtures.image, for: 3, context: small)
+    #expect(cache.count == 2 && cache.cells(for: 1, context: small) == nil)
+    // A prefetched frame is identical to one rendered from pixels.
+    var model = Fixtures.labeling()
+    let fromPixels = LabelingScreen.render(model, keys: keys3, context: small)
+    model.image = cache.content(Fixtures.image, for: 3, context: small)
+    #expect(model.image?.prepared != nil)
+    #expect(LabelingScreen.render(model, keys: keys3, context: small) == fromPixels)
+}

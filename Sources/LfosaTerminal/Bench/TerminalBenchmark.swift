@@ -48,13 +48,7 @@ public enum TerminalBenchmark {
         let term = HeadlessTerminal(size: size, depth: depth)
         let batch = 20
         let context = ScreenContext(size: size, depth: depth)
-        var prepared: [Int: CellGrid] = [:]
-        func cells(for item: Int) -> CellGrid {
-            if let hit = prepared[item % count] { return hit }
-            let p = LabelingScreen.prepareImage(images[item % count], context: context)
-            prepared[item % count] = p
-            return p
-        }
+        var cache = PreparedImageCache(capacity: 4)
         var round = 1
         let histos = HistogramViewModel(panels: [])
         let driver = AnnotatorDriver(terminal: term, state: AnnotatorState(keyMap: keys, classCount: classes.count,
@@ -63,11 +57,11 @@ public enum TerminalBenchmark {
             let image = images[item % count]
             let model = LabelingViewModel(
                 classes: classes, unknownCount: 4, round: round, knownQueried: 7, totalQueried: 11,
-                image: ImageContent(pixels: image, prepared: prefetch ? prepared[item % count] : nil),
+                image: prefetch ? cache.content(image, for: item, context: ctx) : ImageContent(pixels: image),
                 caption: "item \(item)", hint: ModelHint(className: "class 3", w: 0.87))
             return AnnotatorScreen.render(state: state, labeling: model, thumbnails: [], histograms: histos, context: ctx)
         }
-        if prefetch { _ = cells(for: 0) }
+        if prefetch { cache.prefetch(images[0], for: 0, context: context) }
         driver.redraw()
         var times: [Double] = []
         times.reserveCapacity(keystrokes)
@@ -76,8 +70,7 @@ public enum TerminalBenchmark {
             if prefetch {
                 // Done while the annotator looks at the current image, outside the latency.
                 let next = (round - 1) * batch + driver.state.current + 1
-                prepared = prepared.filter { abs($0.key - next % count) <= 2 }
-                _ = cells(for: next)
+                cache.prefetch(images[next % count], for: next, context: context)
             }
             term.type(k % 5 == 4 ? "u" : String(k % 9 + 1))
             let start = clock.now

@@ -30,17 +30,17 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: "Architecture to measure (reference-cnn, compact-cnn, resnet18).")
     var architecture: String = Architecture.referenceCNN.rawValue
 
-    @Flag(help: "Disable the Winograd convolution path (im2col + sgemm only).")
-    var noWinograd = false
+    @Flag(help: "Use the Winograd F(2×2,3×3) path for 3×3 convolutions (default: cache-blocked im2col + sgemm).")
+    var winograd = false
 
     mutating func run() throws {
         guard let arch = Architecture(rawValue: architecture) else {
             throw ValidationError("unknown architecture '\(architecture)'")
         }
         Runtime.prepareForNumerics(threads: threads)
-        let result = EngineBenchmark.run(architecture: arch, seconds: seconds, winograd: !noWinograd)
+        let result = EngineBenchmark.run(architecture: arch, seconds: seconds, winograd: winograd)
         let line = "{\"impl\":\"lfosa\",\"architecture\":\"\(arch.rawValue)\",\"threads\":\(ParallelConfiguration.workers),"
-            + "\"winograd\":\(!noWinograd),"
+            + "\"winograd\":\(winograd),"
             + "\"train_images_per_s\":\(String(format: "%.1f", result.train)),"
             + "\"infer_images_per_s\":\(String(format: "%.1f", result.infer))}"
         print(line)
@@ -55,7 +55,7 @@ struct BenchEngineCommand: ParsableCommand {
 enum EngineBenchmark {
     static func run(architecture: Architecture, seconds: Double, winograd: Bool) -> (train: Double, infer: Double) {
         let net = Network.make(architecture, inputShape: [3, 32, 32], classes: 5, seed: 1)
-        if !winograd { for case let conv as Conv2D in net.trunk { conv.allowsWinograd = false } }
+        for case let conv as Conv2D in net.trunk { conv.allowsWinograd = winograd }
         var rng = SplitMix64(seed: 7)
         let trainX = Tensor(shape: [128, 3, 32, 32], data: (0..<(128 * 3072)).map { _ in rng.nextUnitFloat() })
         let labels = (0..<128).map { _ in rng.nextInt(below: 5) }

@@ -59,12 +59,8 @@ public final class BatchNorm: Layer {
                             parallelChunks(channels, minimumPerWorker: max(1, 4096 / max(plane, 1))) { lo, hi in
                                 for c in lo..<hi {
                                     let base = c * plane
-                                    var s: Float = 0
-                                    for k in 0..<plane { s += xp[base + k] }
-                                    let m = s / Float(plane)
-                                    var v: Float = 0
-                                    for k in 0..<plane { let d = xp[base + k] - m; v += d * d }
-                                    v /= Float(plane)
+                                    let m = simdSum(xp.baseAddress! + base, plane) / Float(plane)
+                                    let v = simdSquaredDeviation(xp.baseAddress! + base, plane, shift: m) / Float(plane)
                                     let inv = 1 / (v + epsilon).squareRoot()
                                     for k in 0..<plane { xh[base + k] = (xp[base + k] - m) * inv }
                                     mp[c] = m; vp[c] = v; ip[c] = inv
@@ -108,8 +104,7 @@ public final class BatchNorm: Layer {
                             parallelChunks(channels, minimumPerWorker: max(1, 4096 / max(plane, 1))) { lo, hi in
                                 for c in lo..<hi {
                                     let base = c * plane
-                                    var sg: Float = 0, sgx: Float = 0
-                                    for k in 0..<plane { sg += gp[base + k]; sgx += gp[base + k] * xh[base + k] }
+                                    let (sg, sgx) = simdSumAndDot(gp.baseAddress! + base, xh.baseAddress! + base, plane)
                                     dg[c] = sgx; db[c] = sg
                                     if needInput {
                                         let scale = gamma.value[c] * inverseStd[c] / Float(plane)

@@ -21,6 +21,15 @@ import LfosaStore
         return nil
     }
 
+    /// A watchdog: SIGKILLs `process` if it still runs after `seconds`, so a hung child fails the
+    /// test (its output ends early) instead of hanging the suite.
+    static func killIfStillRunning(_ process: Process, after seconds: Double) {
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [process] in
+            if process.isRunning && process.processIdentifier == pid { kill(pid, SIGKILL) }
+        }
+    }
+
     /// Reads stdout lines of a running process as they arrive.
     final class LineReader {
         let handle: FileHandle
@@ -49,6 +58,7 @@ import LfosaStore
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
+        StoreDurabilityTests.killIfStillRunning(process, after: 120)
         return (process, LineReader(out.fileHandleForReading))
     }
 
@@ -119,6 +129,7 @@ import LfosaStore
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        StoreDurabilityTests.killIfStillRunning(process, after: 120)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -60,14 +60,20 @@ struct BenchDataCommand: ParsableCommand {
         let folder = workdir + "/png32-\(images)"
         try makePNGFolder(folder, count: images, from: cifarImages)
         var decoded: LoadedDataset? = nil
+        let cpuBefore = processCPUSeconds()
         let tDecode = try median(repeats) { decoded = try DatasetLoader.load(Source(format: .imageFolder, path: folder), options: options) }
-        let rate = Double(decoded!.train.count) / tDecode
-        fields += [("png_items", "\(decoded!.train.count)"), ("png_decode_s", fmt(tDecode, 4)), ("png_images_per_s", fmt(rate, 1))]
-        summary.append("PNG folder: \(decoded!.train.count) files in \(fmt(tDecode, 3)) s = \(Int(rate)) images/s")
+        let n = decoded!.train.count
+        let cpuPerImage = (processCPUSeconds() - cpuBefore) / Double(max(1, repeats) * n)
+        let rate = Double(n) / tDecode
+        fields += [("png_items", "\(n)"), ("png_decode_s", fmt(tDecode, 4)), ("png_images_per_s", fmt(rate, 1)),
+                   ("png_cpu_us_per_image", fmt(cpuPerImage * 1e6, 1))]
+        summary.append("PNG folder: \(n) files in \(fmt(tDecode, 3)) s = \(Int(rate)) images/s (\(fmt(cpuPerImage * 1e6, 1)) µs CPU per image)")
 
         if let pillow = runPillow(folder) {
-            fields += [("pillow_images_per_s", fmt(pillow, 1)), ("ratio_vs_pillow", fmt(rate / pillow, 2))]
-            summary.append("Pillow (1 process): \(Int(pillow)) images/s; lfosa is \(fmt(rate / pillow, 2))× faster")
+            fields += [("pillow_images_per_s", fmt(pillow.rate, 1)), ("pillow_cpu_us_per_image", fmt(pillow.cpuPerImage * 1e6, 1)),
+                       ("ratio_vs_pillow", fmt(rate / pillow.rate, 2)), ("cpu_ratio_vs_pillow", fmt(pillow.cpuPerImage / cpuPerImage, 2))]
+            summary.append("Pillow (1 process): \(Int(pillow.rate)) images/s (\(fmt(pillow.cpuPerImage * 1e6, 1)) µs CPU per image); "
+                           + "lfosa is \(fmt(rate / pillow.rate, 2))× faster in wall time, \(fmt(pillow.cpuPerImage / cpuPerImage, 2))× less CPU per image")
         } else {
             summary.append("Pillow comparison unavailable (\(python) \(script) failed)")
         }
@@ -130,8 +136,19 @@ struct BenchDataCommand: ParsableCommand {
         }
     }
 
-    /// Pillow's images/s on `folder`, or nil when the script cannot run.
-    private func runPillow(_ folder: String) -> Double? {
+    /// User + system CPU seconds this process has used so far (all threads).
+    private func processCPUSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// Pillow's images/s and CPU seconds per image on `folder`, or nil when the script cannot run.
+    private func runPillow(_ folder: String) -> (rate: Double, cpuPerImage: Double)? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [script, folder, "--size", "32", "--repeats", "\(repeats)"]
@@ -142,8 +159,8 @@ struct BenchDataCommand: ParsableCommand {
         process.waitUntilExit()
         guard process.terminationStatus == 0,
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let rate = object["images_per_s"] as? Double else { return nil }
-        return rate
+              let rate = object["images_per_s"] as? Double, let cpu = object["cpu_s_per_image"] as? Double else { return nil }
+        return (rate, cpu)
     }
 
     private func fmt(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }

@@ -78,7 +78,7 @@ enum FileAccess {
     /// `stat` following symlinks; nil with the reason on failure.
     static func status(_ path: String) -> Result<stat, DataError> {
         var st = stat()
-        if stat(path, &st) != 0 { return .failure(DataError(path: path, problem: errnoProblem())) }
+        if stat(path, &st) != 0 { return .failure(DataError(path: path, problem: errnoProblem(path))) }
         return .success(st)
     }
 
@@ -94,11 +94,17 @@ enum FileAccess {
 
     static func errnoText() -> String { String(cString: strerror(errno)) }
 
-    /// errno phrased for a user; ELOOP is spelled out.
-    static func errnoProblem() -> String {
-        if errno == ELOOP { return "symlink loop (too many levels of symbolic links)" }
-        if errno == ENOENT { return "no such file or directory (or a dangling symlink)" }
-        return errnoText()
+    /// errno after a failed `stat(path)`, phrased for a user: symlink loops and dangling
+    /// symlinks are told apart from plain missing files.
+    static func errnoProblem(_ path: String? = nil) -> String {
+        let code = errno
+        if code == ELOOP { return "symlink loop (too many levels of symbolic links)" }
+        if code == ENOENT {
+            var st = stat()
+            if let path, lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK { return "dangling symlink (its target does not exist)" }
+            return "no such file or directory"
+        }
+        return String(cString: strerror(code))
     }
 
     /// `directory/name`, without doubling a trailing slash.

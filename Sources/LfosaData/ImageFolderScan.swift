@@ -31,7 +31,7 @@ enum ImageFolderScan {
     /// Walks `root`; throws only if `root` itself cannot be read as a directory.
     static func scan(_ root: String) throws(DataError) -> Result {
         var st = stat()
-        if stat(root, &st) != 0 { throw DataError(path: root, problem: FileAccess.errnoProblem()) }
+        if stat(root, &st) != 0 { throw DataError(path: root, problem: FileAccess.errnoProblem(root)) }
         guard (st.st_mode & S_IFMT) == S_IFDIR else { throw DataError(path: root, problem: "not a directory") }
         var result = Result()
         var visited: Set<DirectoryID> = [DirectoryID(st)]
@@ -72,7 +72,7 @@ enum ImageFolderScan {
             }
             var st = stat()
             if stat(path, &st) != 0 {
-                result.skipped.append(SkippedFile(path: path, reason: FileAccess.errnoProblem()))
+                result.skipped.append(SkippedFile(path: path, reason: FileAccess.errnoProblem(path)))
                 continue
             }
             switch st.st_mode & S_IFMT {

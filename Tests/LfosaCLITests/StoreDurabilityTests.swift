@@ -72,6 +72,14 @@ import LfosaStore
         // 1. Label until 300 commits were acknowledged, then SIGKILL without warning.
         let (child, lines) = try launch(binary, ["store-torture", "--session", session, "--count", String(total)])
         #expect(lines.next() == "resume 0 \(total)")
+        // While it labels, a second labeling open is refused with the holder's pid.
+        do {
+            _ = try LabelStore.open(sessionDirectory: session, forLabeling: true)
+            Issue.record("a second labeling open succeeded while the child held the session")
+        } catch {
+            #expect(error == .sessionInUse(directory: session, pid: child.processIdentifier))
+            #expect(error.description.contains("in use by pid \(child.processIdentifier)"))
+        }
         var acknowledged: [(id: Int64, item: String, verdict: String)] = []
         while acknowledged.count < 300, let line = lines.next() {
             let parts = line.split(separator: " ").map(String.init)

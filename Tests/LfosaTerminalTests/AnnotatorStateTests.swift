@@ -158,3 +158,14 @@ extension AnnotatorState {
     var s = makeState()
     #expect(s.handle(.resize) == [])
 }
+
+@Test func histogramPagesMoveWithArrowsAndClamp() {
+    var s = makeState()
+    _ = s.type("m")
+    _ = s.handle(.right); _ = s.handle(.pageDown); _ = s.handle(.right)
+    #expect(s.histogramPage == 3)
+    s.setHistogramPageCount(2)
+    #expect(s.histogramPage == 1)
+    _ = s.handle(.left); _ = s.handle(.left)
+    #expect(s.histogramPage == 0)
+}

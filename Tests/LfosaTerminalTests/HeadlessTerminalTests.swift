@@ -88,3 +88,16 @@ func makeDriver(_ term: HeadlessTerminal, items: Int = 5) -> AnnotatorDriver {
     #expect(driver.applySimulated(.known(0)) == [])
     #expect(term.frameCount == 2)
 }
+
+@Test func driverStopsHistogramPagingAtTheLastPage() {
+    let term = HeadlessTerminal(size: TerminalSize(width: 80, height: 24))
+    let driver = makeDriver(term)
+    driver.histogramPanelCount = 8  // 6 per page at 80×24: 2 pages
+    term.type("m")
+    term.enqueue(.right, .right, .right)
+    for _ in 0..<4 { _ = driver.step(timeout: .zero) }
+    #expect(driver.state.histogramPage == 1)
+    term.enqueue(.left)
+    _ = driver.step(timeout: .zero)
+    #expect(driver.state.histogramPage == 0)
+}

@@ -118,10 +118,15 @@ func histogramScreenSnapshots(width: Int, height: Int, depth: ColorDepth) {
     #expect(colours == [Theme.dark.accent])
 }
 
-@Test func histogramPanelsThatDoNotFitAreCounted() {
+@Test func histogramPanelsThatDoNotFitArePaged() {
     let panels = (0..<40).map { Fixtures.panel(name: "c\($0)") }
-    let grid = HistogramScreen.render(HistogramViewModel(panels: panels), context: context(80, 24))
-    #expect(grid.line(0).contains("of 40 classes"))
+    let size = TerminalSize(width: 80, height: 24)
+    #expect(HistogramScreen.pageCount(count: 40, size: size) == 7)
+    let grid = HistogramScreen.render(HistogramViewModel(panels: panels), page: 1, context: context(80, 24))
+    #expect(grid.line(0).contains("page 2/7 (classes 7-12 of 40"))
+    #expect(grid.text().contains("c6 ·") && !grid.text().contains("c5 ·"))
+    let last = HistogramScreen.render(HistogramViewModel(panels: panels), page: 99, context: context(80, 24))
+    #expect(last.line(0).contains("page 7/7 (classes 37-40 of 40"))
     #expect(HistogramScreen.geometry(count: 2, size: TerminalSize(width: 100, height: 30)) == (2, 1))
     #expect(HistogramScreen.geometry(count: 5, size: TerminalSize(width: 80, height: 24)) == (3, 2))
 }

@@ -22,6 +22,8 @@ public final class AnnotatorDriver {
     public var state: AnnotatorState
     public var theme: Theme
     public var dither: Bool
+    /// How many MAV histogram panels exist (set by the run loop), so paging stops at the last page.
+    public var histogramPanelCount = 0
     private let frame: (AnnotatorState, ScreenContext) -> CellGrid
 
     public init(terminal: any Terminal, state: AnnotatorState, theme: Theme = .dark, dither: Bool = false,
@@ -56,6 +58,7 @@ public final class AnnotatorDriver {
         }
         if key == .resize { updateGridGeometry() }
         let actions = state.handle(key)
+        state.setHistogramPageCount(HistogramScreen.pageCount(count: histogramPanelCount, size: terminal.size))
         redraw()
         return actions
     }

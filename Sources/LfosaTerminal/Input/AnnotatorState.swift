@@ -24,6 +24,8 @@ public struct AnnotatorState: Hashable, Sendable {
     public private(set) var gridCursor: Int = 0
     public private(set) var gridColumns: Int = 1
     public private(set) var gridRows: Int = 1
+    /// The page of MAV histogram panels shown (arrows/page keys move it; the screen clamps it).
+    public private(set) var histogramPage: Int = 0
     /// Items decided or skipped in this batch, oldest first.
     public private(set) var history: [Int] = []
     /// Demo controls; nil when a person labels alone.
@@ -56,6 +58,11 @@ public struct AnnotatorState: Hashable, Sendable {
         if mode == .grid { mode = .label }
     }
 
+    /// Clamps the histogram page to the pages that exist (the screen's `pageCount`).
+    public mutating func setHistogramPageCount(_ pages: Int) {
+        histogramPage = min(histogramPage, max(0, pages - 1))
+    }
+
     /// Tells the state how many thumbnails fit (from the grid screen's layout).
     public mutating func setGridGeometry(columns: Int, rows: Int) {
         gridColumns = max(1, columns)
@@ -77,6 +84,12 @@ public struct AnnotatorState: Hashable, Sendable {
         case .histograms:
             if command == .histograms || key == .escape { return switchMode(to: .label) }
             if command == .grid { return enterGrid() }
+            switch key {
+            case .right, .down, .pageDown: histogramPage += 1
+            case .left, .up, .pageUp: histogramPage = max(0, histogramPage - 1)
+            case .home: histogramPage = 0
+            default: break
+            }
             return []
         case .help: return []
         }

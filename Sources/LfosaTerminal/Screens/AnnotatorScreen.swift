@@ -36,7 +36,7 @@ public enum AnnotatorScreen {
             return GridScreen.render(GridViewModel(items: items, cursor: state.gridCursor, classNames: classNames,
                                                    round: labeling.round), context: context)
         case .histograms:
-            return HistogramScreen.render(histograms, context: context)
+            return HistogramScreen.render(histograms, page: state.histogramPage, context: context)
         case .help:
             return HelpScreen.render(keys: state.keyMap, classNames: classNames, demo: state.demo != nil, context: context)
         }

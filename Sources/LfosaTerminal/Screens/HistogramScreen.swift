@@ -4,8 +4,8 @@
 /// into true-known (bottom, `good` colour) and true-unknown (top, `bad` colour) when ground
 /// truth is given; the two weighted Gaussian components scaled to expected counts per bin
 /// (`curveLow`/`curveHigh` dots); the w = 0.5 boundary as a vertical line in empty cells;
-/// the MAV range under the plot; "n" and "queried" in the title. Panels that do not fit
-/// are counted in the header.
+/// the MAV range under the plot; "n" and "queried" in the title. When the panels do not
+/// all fit they are paged (`page`, shown as "page 2/4" in the header).
 public enum HistogramScreen {
     public static let panelMinimum = TerminalSize(width: 24, height: 8)
     public static let minimumSize = TerminalSize(width: 24, height: 9)
@@ -23,14 +23,27 @@ public enum HistogramScreen {
         return (maxColumns, maxRows)
     }
 
-    public static func render(_ model: HistogramViewModel, context: ScreenContext) -> CellGrid {
+    /// How many pages `count` panels take on `size`.
+    public static func pageCount(count: Int, size: TerminalSize) -> Int {
+        let (columns, rows) = geometry(count: count, size: size)
+        return max(1, (count + columns * rows - 1) / (columns * rows))
+    }
+
+    /// The screen showing page `page` (clamped) of the panels.
+    public static func render(_ model: HistogramViewModel, page: Int = 0, context: ScreenContext) -> CellGrid {
         guard context.size.fits(minimumSize) else { return TooSmallScreen.render(need: minimumSize, context: context) }
         let theme = context.theme, g = context.glyphs
         var grid = context.blankGrid()
         let (columns, rows) = geometry(count: model.panels.count, size: context.size)
-        let shown = min(model.panels.count, columns * rows)
+        let perPage = columns * rows
+        let pages = pageCount(count: model.panels.count, size: context.size)
+        let page = min(max(0, page), pages - 1)
+        let first = page * perPage
+        let shown = min(model.panels.count - first, perPage)
         var header = "MAV histograms \(g.dot) round \(model.round)"
-        if shown < model.panels.count { header += " \(g.dot) \(shown) of \(model.panels.count) classes (enlarge to see all)" }
+        if pages > 1 {
+            header += " \(g.dot) page \(page + 1)/\(pages) (classes \(first + 1)-\(first + shown) of \(model.panels.count), arrows)"
+        }
         grid.text(header, x: 1, y: 0, width: context.size.width - 2, style: theme.title, ascii: context.ascii)
         if model.panels.isEmpty {
             grid.text("no scores yet (the detector has not scored the pool)", x: 1, y: 2, width: context.size.width - 2,
@@ -38,9 +51,9 @@ public enum HistogramScreen {
         }
         let panelWidth = context.size.width / columns
         let panelHeight = (context.size.height - 1) / rows
-        for i in 0..<shown {
+        for i in 0..<max(0, shown) {
             let rect = Rect(x: (i % columns) * panelWidth, y: 1 + (i / columns) * panelHeight, width: panelWidth, height: panelHeight)
-            drawPanel(model.panels[i], into: &grid, rect: rect, context: context)
+            drawPanel(model.panels[first + i], into: &grid, rect: rect, context: context)
         }
         return grid
     }

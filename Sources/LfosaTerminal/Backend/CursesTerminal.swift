@@ -13,6 +13,7 @@ import Darwin
 /// cells; colours go through `alloc_pair` with the pair passed in `setcchar`'s last
 /// argument (extended pairs), direct RGB colour numbers where terminfo has `RGB`.
 /// `restore()` calls `endwin`; the `TerminalGuard` covers signals, crashes and `exit`.
+/// In raw mode Ctrl-C arrives as a byte; it is reported as `.interrupt` like SIGINT.
 /// One instance at a time per process (curses state is global).
 public final class CursesTerminal: Terminal {
     public enum Failure: Error, CustomStringConvertible {
@@ -120,6 +121,11 @@ public final class CursesTerminal: Terminal {
             return key
         }
         guard result == OK else { return nil }
+        if ch == 3 {
+            // Raw mode delivers Ctrl-C as a byte, not SIGINT: treat it the same way.
+            TerminalGuard.pendingSignal = SIGINT
+            return nil
+        }
         return CursesTerminal.keyPress(character: UInt32(ch))
     }
 

@@ -11,6 +11,12 @@ import Darwin
 /// directory; on any failure the partial file is removed and `path` is as before. ENOSPC maps to
 /// `StoreError.diskFull` naming `path`.
 enum AtomicFile {
+    #if canImport(Glibc)
+    private static let systemWrite = Glibc.write
+    #else
+    private static let systemWrite = Darwin.write
+    #endif
+
     static func write(_ bytes: [UInt8], to path: String, replacing: Bool = true) throws(StoreError) {
         let partial = "\(path).partial-\(getpid())"
         let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -47,7 +53,7 @@ enum AtomicFile {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { buffer in
-                Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                systemWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)
             }
             if written < 0 {
                 if errno == EINTR { continue }

@@ -102,8 +102,14 @@ public enum ExportRows {
             if used.contains(relative) {
                 let ext = (name as NSString).pathExtension
                 let stem = (name as NSString).deletingPathExtension
-                let tag = String(row.identity.prefix(12))
-                relative = "\(row.label)/\(stem)-\(tag)" + (ext.isEmpty ? "" : ".\(ext)")
+                var tag = String(row.identity.prefix(12))
+                var counter = 1
+                while true {
+                    relative = "\(row.label)/\(stem)-\(tag)" + (ext.isEmpty ? "" : ".\(ext)")
+                    if !used.contains(relative) { break }
+                    counter += 1
+                    tag = "\(row.identity.prefix(12))-\(counter)"
+                }
             }
             used.insert(relative)
             entries.append((relativePath: relative, row: row))

@@ -128,4 +128,15 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: dir.sub("labels.jsonl")))
     }
+
+    @Test func clashingFileNamesGetDistinctHashTags() {
+        func row(_ path: String, _ id: String) -> ExportRow {
+            ExportRow(path: path, identity: id, label: "cat", verdict: .known(0), annotator: "a", time: t(0), round: 0)
+        }
+        let layout = ExportRows.folderLayout([row("a/x.png", "0000000000000"), row("b/x.png", "abcdefghijkl1"),
+                                              row("c/x.png", "abcdefghijkl2"), row("d/x", "zz")])
+        #expect(layout.entries.map(\.relativePath) == ["cat/x.png", "cat/x-abcdefghijkl.png",
+                                                       "cat/x-abcdefghijkl-2.png", "cat/x"])
+        #expect(layout.pathless.isEmpty)
+    }
 }

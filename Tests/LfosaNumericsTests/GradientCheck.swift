@@ -111,6 +111,7 @@ struct GradientTests {
     @Test func reluAndPooling() {
         checkGradients(ReLU(), input: randomTensor([2, 3, 4, 4], seed: 12))
         checkGradients(MaxPool(kernel: 2), input: randomTensor([2, 3, 4, 6], seed: 13))
+        checkGradients(MaxPool(kernel: 2), input: randomTensor([2, 2, 4, 35], seed: 26))  // SIMD path + tail
         checkGradients(MaxPool(kernel: 3, stride: 2), input: randomTensor([2, 2, 7, 7], seed: 14))
         checkGradients(GlobalAveragePool(), input: randomTensor([3, 2, 4, 5], seed: 15))
         checkGradients(Flatten(), input: randomTensor([3, 2, 2, 3], seed: 16))

@@ -199,3 +199,20 @@ struct WeightArchiveTests {
         #expect(throws: WeightArchiveError.self) { try decoded.load(into: other) }
     }
 }
+
+@Suite("Pooling fast path")
+struct PoolingTests {
+    /// Ties go to the first maximum in row-major order (PyTorch's choice), in the SIMD path too.
+    @Test func tiesGoToFirstMaximum() {
+        let w = 16
+        var x = Tensor(shape: [1, 1, 2, w])
+        for i in 0..<(2 * w) { x.data[i] = 1 }   // every window is a four-way tie
+        let pool = MaxPool(kernel: 2)
+        let y = pool.forward(x, mode: .training)
+        #expect(y.data == [Float](repeating: 1, count: 8))
+        let dx = pool.backward(Tensor(shape: y.shape, repeating: 1))
+        for ox in 0..<8 {
+            #expect(dx.data[2 * ox] == 1 && dx.data[2 * ox + 1] == 0 && dx.data[w + 2 * ox] == 0)
+        }
+    }
+}

@@ -71,8 +71,17 @@ import Glibc
         #expect(term.readKey(timeout: .milliseconds(5)) == nil)
     }
 
+    /// The address of the handler installed for `sig` (0 = SIG_DFL).
+    func handlerAddress(_ sig: Int32) -> Int {
+        var action = sigaction()
+        sigaction(sig, nil, &action)
+        return unsafeBitCast(action.__sigaction_handler.sa_handler, to: Int.self)
+    }
+
     @Test func stopSignalsBecomeInterruptions() throws {
+        let before = handlerAddress(SIGTERM)
         let term = try open("xterm-256color")
+        #expect(handlerAddress(SIGTERM) != before)
         defer { term.restore() }
         // Process-directed (test threads may block signals): wait for delivery, at most 2 s.
         func send(_ sig: Int32) -> TerminalInterruption? {
@@ -84,6 +93,10 @@ import Glibc
         #expect(send(SIGHUP) == .hangup)
         #expect(send(SIGTERM) == .terminate)
         #expect(send(SIGINT) == .interrupt)
+        // Closing the terminal puts the previous handlers back.
+        term.restore()
+        #expect(handlerAddress(SIGTERM) == before)
+        #expect(!TerminalGuard.installed)
         TerminalGuard.pendingSignal = 0
         #expect(term.interruption == nil)
     }

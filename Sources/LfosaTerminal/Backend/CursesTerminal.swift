@@ -216,6 +216,7 @@ public final class CursesTerminal: Terminal {
         open = false
         endwin()
         TerminalGuard.active = false
+        TerminalGuard.uninstall()
         delscreen(screen)
         ownedFiles.forEach { fclose($0) }
         ownedFiles = []

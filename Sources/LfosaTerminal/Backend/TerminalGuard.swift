@@ -15,6 +15,8 @@ import Darwin
 ///   reset-attributes sequences — then put back the handler that was there before (the
 ///   Swift runtime's backtracer, or the default) and re-raise.
 /// - An `atexit` handler calls `endwin` if curses is still active.
+/// - `uninstall()` (called by `CursesTerminal.restore()`) puts every previous handler back,
+///   so after the terminal is closed SIGTERM/SIGINT/SIGHUP act as before again.
 /// All of it is one global state because signals and `atexit` are global.
 enum TerminalGuard {
     nonisolated(unsafe) static var pendingSignal: Int32 = 0
@@ -26,7 +28,7 @@ enum TerminalGuard {
     nonisolated(unsafe) static var resetBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
     nonisolated(unsafe) static var resetCount = 0
     nonisolated(unsafe) static var installed = false
-    /// The crash handlers that were installed before ours, by signal number.
+    /// The handlers that were installed before ours, by signal number.
     nonisolated(unsafe) static var previousActions = UnsafeMutablePointer<sigaction>.allocate(capacity: 65)
 
     static let crashSignals: [Int32] = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP]
@@ -63,26 +65,45 @@ enum TerminalGuard {
         resetCount = count
     }
 
-    /// Installs the signal handlers and the atexit hook (once per process).
+    nonisolated(unsafe) static var atexitRegistered = false
+
+    /// Installs the signal handlers (remembering the previous ones) and, once per process,
+    /// the atexit hook.
     static func install() {
         pendingSignal = 0
         guard !installed else { return }
         installed = true
         for sig in stopSignals {
-            signal(sig) { caught in TerminalGuard.pendingSignal = caught }
+            setHandler(sig) { caught in TerminalGuard.pendingSignal = caught }
         }
         for sig in crashSignals {
-            var action = sigaction()
-            sigemptyset(&action.sa_mask)
-            action.sa_flags = 0
-            #if os(Linux)
-            action.__sigaction_handler.sa_handler = { caught in TerminalGuard.crashed(caught) }
-            #else
-            action.__sigaction_u.__sa_handler = { caught in TerminalGuard.crashed(caught) }
-            #endif
-            sigaction(sig, &action, previousActions + Int(sig))
+            setHandler(sig) { caught in TerminalGuard.crashed(caught) }
         }
-        atexit { TerminalGuard.restoreAtExit() }
+        if !atexitRegistered {
+            atexitRegistered = true
+            atexit { TerminalGuard.restoreAtExit() }
+        }
+    }
+
+    /// Puts back the handlers that were there before `install()`.
+    static func uninstall() {
+        guard installed else { return }
+        installed = false
+        for sig in stopSignals + crashSignals {
+            sigaction(sig, previousActions + Int(sig), nil)
+        }
+    }
+
+    static func setHandler(_ sig: Int32, _ handler: @convention(c) (Int32) -> Void) {
+        var action = sigaction()
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        #if os(Linux)
+        action.__sigaction_handler.sa_handler = handler
+        #else
+        action.__sigaction_u.__sa_handler = handler
+        #endif
+        sigaction(sig, &action, previousActions + Int(sig))
     }
 
     /// The crash handler: restore, reinstate the previous handler, re-raise.

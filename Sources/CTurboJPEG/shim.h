@@ -7,6 +7,9 @@ static inline int lfosa_tj_scaled(int dimension, tjscalingfactor factor) { retur
 // Pixel-format and error enums as plain ints (no enum-bridging surprises in Swift).
 static inline int lfosa_tjpf_rgb(void) { return TJPF_RGB; }
 static inline int lfosa_tjpf_gray(void) { return TJPF_GRAY; }
+static inline int lfosa_tjpf_cmyk(void) { return TJPF_CMYK; }
+static inline int lfosa_tjcs_cmyk(void) { return TJCS_CMYK; }
+static inline int lfosa_tjcs_ycck(void) { return TJCS_YCCK; }
 static inline int lfosa_tjsamp_420(void) { return TJSAMP_420; }
 static inline int lfosa_tjsamp_gray(void) { return TJSAMP_GRAY; }
 static inline int lfosa_tjerr_warning(void) { return TJERR_WARNING; }

@@ -52,10 +52,14 @@ public final class JPEGDecoder {
                 if let b = best { outW = b.0; outH = b.1 }
             }
         }
-        let rowBytes = Int(outW) * 3
+        // TurboJPEG cannot convert CMYK/YCCK to RGB itself: decode to CMYK and convert here.
+        let isCMYK = colorspace == Int32(lfosa_tjcs_cmyk()) || colorspace == Int32(lfosa_tjcs_ycck())
+        let samples = isCMYK ? 4 : 3
+        let rowBytes = Int(outW) * samples
         var status: Int32 = 0
-        let pixels = [UInt8](unsafeUninitializedCapacity: rowBytes * Int(outH)) { buffer, initialized in
-            status = tjDecompress2(handle, source, UInt(bytes.count), buffer.baseAddress, outW, Int32(rowBytes), outH, Int32(lfosa_tjpf_rgb()), 0)
+        var pixels = [UInt8](unsafeUninitializedCapacity: rowBytes * Int(outH)) { buffer, initialized in
+            status = tjDecompress2(handle, source, UInt(bytes.count), buffer.baseAddress, outW, Int32(rowBytes), outH,
+                                   Int32(isCMYK ? lfosa_tjpf_cmyk() : lfosa_tjpf_rgb()), 0)
             initialized = rowBytes * Int(outH)
         }
         if status != 0 {
@@ -65,7 +69,36 @@ public final class JPEGDecoder {
                 throw DataError(path: path, problem: "invalid JPEG: \(text)")
             }
         }
+        if isCMYK { pixels = JPEGDecoder.rgb(fromCMYK: pixels, inverted: JPEGDecoder.hasAdobeMarker(bytes)) }
         return RasterImage(width: Int(outW), height: Int(outH), channels: 3, pixels: pixels)
+    }
+
+    /// RGB from CMYK samples. Adobe files store inverted CMYK (255 = no ink).
+    static func rgb(fromCMYK cmyk: [UInt8], inverted: Bool) -> [UInt8] {
+        let n = cmyk.count / 4
+        var out = [UInt8](repeating: 0, count: n * 3)
+        for i in 0..<n {
+            var k = Int(cmyk[4 * i + 3])
+            if !inverted { k = 255 - k }
+            for c in 0..<3 {
+                let v = inverted ? Int(cmyk[4 * i + c]) : 255 - Int(cmyk[4 * i + c])
+                out[3 * i + c] = UInt8((v * k + 127) / 255)
+            }
+        }
+        return out
+    }
+
+    /// True when the file has an APP14 "Adobe" segment among its leading markers.
+    static func hasAdobeMarker(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var i = 2
+        while i + 4 <= bytes.count, bytes[i] == 0xFF {
+            let marker = bytes[i + 1]
+            let length = Int(bytes[i + 2]) << 8 | Int(bytes[i + 3])
+            if marker == 0xDA || length < 2 { return false }
+            if marker == 0xEE && i + 9 <= bytes.count && bytes[(i + 4)..<(i + 9)].elementsEqual(Array("Adobe".utf8)) { return true }
+            i += 2 + length
+        }
+        return false
     }
 
     private func errorText() -> String {

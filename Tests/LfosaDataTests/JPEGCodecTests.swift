@@ -47,4 +47,14 @@ struct JPEGCodecTests {
             _ = try gif.withUnsafeBytes { try ImageFileDecoder().decode($0, path: "a.png") }
         }
     }
+
+    @Test func cmykIsConvertedLikePillow() {
+        // Adobe (inverted) CMYK as Pillow writes it for RGB (200, 30, 60): C=200 M=30 Y=60 K=255 stored.
+        #expect(JPEGDecoder.rgb(fromCMYK: [200, 30, 60, 255], inverted: true) == [200, 30, 60])
+        #expect(JPEGDecoder.rgb(fromCMYK: [55, 225, 195, 0], inverted: false) == [200, 30, 60])
+        let adobe: [UInt8] = [0xFF, 0xD8, 0xFF, 0xEE, 0x00, 0x0E] + Array("Adobe".utf8) + [0, 100, 0, 0, 0, 0, 0, 0xFF, 0xDA]
+        #expect(adobe.withUnsafeBytes { JPEGDecoder.hasAdobeMarker($0) })
+        let plain: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0, 0, 0xFF, 0xDA]
+        #expect(!plain.withUnsafeBytes { JPEGDecoder.hasAdobeMarker($0) })
+    }
 }

@@ -32,16 +32,22 @@ public final class CursesTerminal: Terminal {
     private var open = true
     private let start = ContinuousClock.now
     private var ownedFiles: [UnsafeMutablePointer<FILE>] = []
+    private let previousLocale: String?
 
     /// Starts curses.
     ///
     /// - `terminalType`: terminfo name; nil = `$TERM`.
     /// - `outputPath`/`inputPath`: files to use instead of stdout/stdin (tests pass
     ///   "/dev/null" to run real ncurses without a tty).
-    /// - `locale`: passed to `setlocale(LC_ALL, …)`; "" = the environment's.
+    /// - `locale`: passed to `setlocale(LC_ALL, …)`; "" = the environment's. `restore()`
+    ///   puts the previous locale back.
     /// - `depth`: forces a colour depth instead of choosing from terminfo.
     public init(terminalType: String? = nil, outputPath: String? = nil, inputPath: String? = nil,
                 locale: String = "", depth forcedDepth: ColorDepth? = nil) throws {
+        let prior = setlocale(LC_ALL, nil).map { String(cString: $0) }
+        previousLocale = prior
+        var started = false
+        defer { if !started, let prior { setlocale(LC_ALL, prior) } }
         setlocale(LC_ALL, locale)
         let out: UnsafeMutablePointer<FILE>
         let input: UnsafeMutablePointer<FILE>
@@ -98,6 +104,7 @@ public final class CursesTerminal: Terminal {
         TerminalGuard.prepareResetBytes()
         TerminalGuard.active = true
         TerminalGuard.install()
+        started = true
     }
 
     deinit { restore() }
@@ -220,5 +227,6 @@ public final class CursesTerminal: Terminal {
         delscreen(screen)
         ownedFiles.forEach { fclose($0) }
         ownedFiles = []
+        if let previousLocale { setlocale(LC_ALL, previousLocale) }
     }
 }

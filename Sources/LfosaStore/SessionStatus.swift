@@ -6,11 +6,13 @@ import Foundation
 /// of gaps between consecutive verdict events of the same annotator, each gap capped at
 /// `idleCapSeconds` (a pause longer than that counts as that much), so a night away does not
 /// count as labeling. `labelsPerMinute` is decisions (known + unknown + skipped verdict events,
-/// retracted ones included, since they were work) per active minute; nil without active time.
+/// retracted ones included, since they were work) per active minute; nil with under
+/// `minimumPaceSeconds` of active time, where a rate would be noise.
 public struct SessionStatus: Sendable {
     public struct ClassCount: Hashable, Sendable { public let name: String; public let count: Int }
 
     public static let idleCapSeconds: Double = 120
+    public static let minimumPaceSeconds: Double = 10
 
     public let itemCount: Int
     public let perClass: [ClassCount]
@@ -54,7 +56,7 @@ public struct SessionStatus: Sendable {
             unlabeledCount: max(itemCount - effective.count, 0),
             verdictEventCount: events.count, retractedCount: events.filter(\.isRetracted).count,
             rounds: rounds, labelingSeconds: seconds,
-            labelsPerMinute: seconds > 0 ? Double(events.count) / (seconds / 60) : nil,
+            labelsPerMinute: seconds >= minimumPaceSeconds ? Double(events.count) / (seconds / 60) : nil,
             annotators: Array(Set(events.map(\.annotator))).sorted())
     }
 

@@ -38,4 +38,12 @@ import Testing
         let status = try makeSession(dir, items: 2).status()
         #expect(status.labelingSeconds == 0 && status.labelsPerMinute == nil && status.unlabeledCount == 2)
     }
+
+    @Test func aBurstTooShortForARateHasNoPace() throws {
+        let dir = TemporaryDirectory()
+        let store = try makeSession(dir, items: 3)
+        for i in 0..<3 { try store.record(.unknown, item: "h\(i)", round: 0, annotator: "ada", at: t(Double(i))) }
+        let status = try store.status()
+        #expect(status.labelingSeconds == 2 && status.labelsPerMinute == nil)
+    }
 }

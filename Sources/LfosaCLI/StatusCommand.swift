@@ -67,6 +67,10 @@ enum StatusReport {
                                      String(r.invalidCount)].joined(separator: "  "))
             }
         }
+        for a in st.activityByRound {
+            let precision = a.precision.map { String(format: "%.3f", $0) } ?? "-"
+            lines.append("labels    round \(a.round): \(a.known) known, \(a.unknown) unknown, \(a.skipped) skipped (precision \(precision))")
+        }
         let pace = st.labelsPerMinute.map { String(format: "%.1f labels/min", $0) } ?? "no pace yet"
         let who = st.annotators.isEmpty ? "" : " (\(st.annotators.joined(separator: ", ")))"
         lines.append("labeling  \(duration(st.labelingSeconds)) active, \(pace)\(who)")
@@ -80,6 +84,10 @@ enum StatusReport {
             "unknown": st.unknownCount, "skipped": st.skippedCount, "retracted": st.retractedCount,
             "missing_source_files": missing, "labeling_seconds": st.labelingSeconds,
             "annotators": st.annotators,
+            "labels_by_round": st.activityByRound.map { a -> [String: Any] in
+                ["round": a.round, "known": a.known, "unknown": a.unknown, "skipped": a.skipped,
+                 "precision": a.precision as Any? ?? NSNull()]
+            },
             "rounds": st.rounds.map { r -> [String: Any] in
                 ["round": r.round, "queried": r.queriedCount, "known_queried": r.knownQueriedCount,
                  "precision": r.selectionPrecision as Any? ?? NSNull(), "labeled": r.labeledCount,

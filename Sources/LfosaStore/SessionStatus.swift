@@ -11,6 +11,18 @@ import Foundation
 public struct SessionStatus: Sendable {
     public struct ClassCount: Hashable, Sendable { public let name: String; public let count: Int }
 
+    /// What the annotator decided in one round, from the history (effective verdicts only).
+    ///
+    /// `precision` = known / (known + unknown): the share of shown items that were of a known
+    /// class; nil when nothing was labeled known or unknown in that round.
+    public struct RoundActivity: Hashable, Sendable {
+        public let round: Int
+        public let known: Int
+        public let unknown: Int
+        public let skipped: Int
+        public var precision: Double? { known + unknown > 0 ? Double(known) / Double(known + unknown) : nil }
+    }
+
     public static let idleCapSeconds: Double = 120
     public static let minimumPaceSeconds: Double = 10
 
@@ -22,6 +34,7 @@ public struct SessionStatus: Sendable {
     public let verdictEventCount: Int
     public let retractedCount: Int
     public let rounds: [RoundRecord]
+    public let activityByRound: [RoundActivity]
     public let labelingSeconds: Double
     public let labelsPerMinute: Double?
     public let annotators: [String]
@@ -30,7 +43,22 @@ public struct SessionStatus: Sendable {
     public static func compute(configuration: SessionConfiguration, itemCount: Int, events: [VerdictEvent],
                                rounds: [RoundRecord]) -> SessionStatus {
         var effective: [String: Verdict] = [:]
-        for event in events where !event.isRetracted { effective[event.itemIdentity] = event.verdict }
+        var effectiveRound: [String: Int] = [:]
+        for event in events where !event.isRetracted {
+            effective[event.itemIdentity] = event.verdict
+            effectiveRound[event.itemIdentity] = event.round
+        }
+        var byRound: [Int: (known: Int, unknown: Int, skipped: Int)] = [:]
+        for (identity, verdict) in effective {
+            let round = effectiveRound[identity]!
+            var counts = byRound[round] ?? (0, 0, 0)
+            switch verdict {
+            case .known: counts.known += 1
+            case .unknown: counts.unknown += 1
+            case .skipped: counts.skipped += 1
+            }
+            byRound[round] = counts
+        }
         var perClass = Array(repeating: 0, count: configuration.classNames.count)
         var unknown = 0, skipped = 0
         for verdict in effective.values {
@@ -55,7 +83,12 @@ public struct SessionStatus: Sendable {
             unknownCount: unknown, skippedCount: skipped,
             unlabeledCount: max(itemCount - effective.count, 0),
             verdictEventCount: events.count, retractedCount: events.filter(\.isRetracted).count,
-            rounds: rounds, labelingSeconds: seconds,
+            rounds: rounds,
+            activityByRound: byRound.keys.sorted().map { round in
+                let c = byRound[round]!
+                return RoundActivity(round: round, known: c.known, unknown: c.unknown, skipped: c.skipped)
+            },
+            labelingSeconds: seconds,
             labelsPerMinute: seconds >= minimumPaceSeconds ? Double(events.count) / (seconds / 60) : nil,
             annotators: Array(Set(events.map(\.annotator))).sorted())
     }

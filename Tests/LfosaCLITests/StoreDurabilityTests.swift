@@ -180,6 +180,7 @@ import LfosaStore
         #expect(text.stdout.contains("known     2   unknown 1   skipped 0"))
         #expect(text.stdout.contains("  0      3        2      0.667      2      1"))
         #expect(text.stdout.contains("labeling  30s active, 6.0 labels/min (ada)"))
+        #expect(text.stdout.contains("labels    round 0: 2 known, 1 unknown, 0 skipped (precision 0.667)"))
         #expect(!text.stdout.contains("warning"))
 
         try FileManager.default.removeItem(atPath: dir + "/src/b.png")

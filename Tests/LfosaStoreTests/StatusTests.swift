@@ -31,6 +31,11 @@ import Testing
         #expect(abs(status.labelsPerMinute! - 7.0 / (170.0 / 60.0)) < 1e-9)
         #expect(status.rounds.map(\.selectionPrecision) == [0.5])
         #expect(status.annotators == ["ada", "bob"])
+        // Round 0: h0 h1 known, h2 unknown, h3 skipped; round 1: h4 known, h5 known (h6 undone).
+        #expect(status.activityByRound == [
+            .init(round: 0, known: 2, unknown: 1, skipped: 1), .init(round: 1, known: 2, unknown: 0, skipped: 0),
+        ])
+        #expect(status.activityByRound.map(\.precision) == [2.0 / 3.0, 1.0])
     }
 
     @Test func emptySessionHasNoPace() throws {

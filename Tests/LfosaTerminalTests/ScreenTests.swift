@@ -88,6 +88,11 @@ func labelingScreenSnapshots(width: Int, height: Int, depth: ColorDepth) {
     #expect(grid[tile, 1 + GridScreen.tileHeight].foreground == Theme.dark.warn)
 }
 
+@Test func emptyGridSaysSo() {
+    let grid = GridScreen.render(GridViewModel(items: [], cursor: 0, classNames: []), context: context(80, 24))
+    #expect(grid.line(0).contains("no items"))
+}
+
 @Test(arguments: [(100, 30, ColorDepth.palette256), (80, 24, .monochromeASCII)])
 func histogramScreenSnapshots(width: Int, height: Int, depth: ColorDepth) {
     let model = HistogramViewModel(panels: [Fixtures.panel(), Fixtures.panel(name: "bird", split: false)], round: 3)

@@ -339,29 +339,38 @@ enum Snapshots {
         ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀
         ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀
         --
-        aaaabbccccddddde
-        aaaabbccccddddde
-        aaaabfgggghiddde
-        aaaacjjjjjjkddde
-        aaaacjjjjjjjddde
-        aaaablmjjjlnddde
-        aaaabbccccddddde
-        aaaabbccccddddde
+        abacacdefghihijk
+        acacacdefehihljl
+        abacamnonopihijk
+        acacqrstsrsuhljl
+        abacetstststhijk
+        acacavstsruwhljl
+        abacacdefghihijk
+        acacacdefehihljl
         --
-        a #0000ee/#0000ee
-        b #5c5cff/#5c5cff
-        c #7f7f7f/#7f7f7f
-        d #cd0000/#cd0000
-        e #ff0000/#ff0000
-        f #5c5cff/#cdcd00
-        g #7f7f7f/#ffff00
-        h #cd0000/#ffff00
-        i #cd0000/#7f7f7f
-        j #ffff00/#ffff00
-        k #cdcd00/#ffff00
-        l #ffff00/#7f7f7f
-        m #ffff00/#cdcd00
-        n #cdcd00/#cd0000
+        a #0000ee/#5c5cff
+        b #0000ee/#0000ee
+        c #5c5cff/#0000ee
+        d #000000/#5c5cff
+        e #7f7f7f/#7f7f7f
+        f #000000/#7f7f7f
+        g #7f7f7f/#cd0000
+        h #cd0000/#7f7f7f
+        i #cd0000/#cd0000
+        j #cd0000/#ff0000
+        k #ff0000/#ff0000
+        l #ff0000/#cd0000
+        m #5c5cff/#cdcd00
+        n #7f7f7f/#ffff00
+        o #7f7f7f/#cdcd00
+        p #cd0000/#ffff00
+        q #7f7f7f/#e5e5e5
+        r #ffff00/#ffff00
+        s #cdcd00/#ffff00
+        t #ffff00/#cdcd00
+        u #cdcd00/#cdcd00
+        v #ffff00/#7f7f7f
+        w #cdcd00/#cd0000
         """##,
     "thumbnail-16x8-palette256-dithered": ##"""
         ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀

@@ -97,7 +97,14 @@ public enum ImageRenderer {
         switch depth {
         case .direct: return c
         case .palette256: return ColorQuantizer.palette[ColorQuantizer.paletteIndex(c, x: x, y: y, dither: dither)]
-        default: return ColorQuantizer.displayed(c, depth: depth)
+        case .ansi16, .ansi8:
+            guard dither else { return ColorQuantizer.displayed(c, depth: depth) }
+            // System colours are ~128 apart per channel: a 3× wider dither spread.
+            let o = 3 * ColorQuantizer.ditherOffset(x: x, y: y)
+            let d = RGB(UInt8(ColorQuantizer.clamp(Int(c.r) + o)), UInt8(ColorQuantizer.clamp(Int(c.g) + o)),
+                        UInt8(ColorQuantizer.clamp(Int(c.b) + o)))
+            return ColorQuantizer.displayed(d, depth: depth)
+        case .monochromeASCII: return ColorQuantizer.displayed(c, depth: depth)
         }
     }
 

@@ -47,7 +47,8 @@ public enum GridScreen {
         let cursor = min(max(0, model.cursor), max(0, model.items.count - 1))
         let page = cursor / pageSize
         let pages = max(1, (model.items.count + pageSize - 1) / pageSize)
-        grid.text("grid \(g.dot) round \(model.round) \(g.dot) item \(cursor + 1)/\(model.items.count) \(g.dot) page \(page + 1)/\(pages)",
+        let position = model.items.isEmpty ? "no items" : "item \(cursor + 1)/\(model.items.count) \(g.dot) page \(page + 1)/\(pages)"
+        grid.text("grid \(g.dot) round \(model.round) \(g.dot) " + position,
                   x: 1, y: 0, width: context.size.width - 2, style: theme.title, ascii: context.ascii)
         let start = page * pageSize
         for slot in 0..<pageSize {

@@ -35,7 +35,7 @@ public struct ScreenContext: Hashable, Sendable {
     public var size: TerminalSize
     public var depth: ColorDepth
     public var theme: Theme
-    /// Ordered dithering for images at `.palette256`.
+    /// Ordered 4×4 dithering for images at 256, 16 and 8 colours.
     public var dither: Bool
 
     public init(size: TerminalSize, depth: ColorDepth, theme: Theme = .dark, dither: Bool = false) {

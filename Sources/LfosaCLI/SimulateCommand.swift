@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import LfosaData
+import LfosaEngine
+import LfosaNumerics
+
+/// `lfosa simulate SOURCE`: open-set active learning with a ground-truth oracle, per strategy and seed.
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Simulate open-set active learning on a labeled dataset and compare strategies.",
+        discussion: """
+        The dataset's labels play the annotator. Known classes are the first K ids (--mismatch) or \
+        the ids given (--known); --init-percent of their training images start labeled. Each query \
+        asks for --batch images. Writes results.csv, results.json and precision/recall/accuracy SVG \
+        plots to --out. Strategies: \(StrategyKind.allCases.map(\.rawValue).joined(separator: ", ")).
+        """
+    )
+
+    @Argument(help: "Dataset source (e.g. /work/shared/datasets/cifar-10-batches-bin, fashion-mnist, cifar10:PATH).")
+    var source: String
+
+    @Option(help: "Known class ids, comma separated (e.g. 0,1,2,3).")
+    var known: String?
+
+    @Option(help: "Mismatch ratio: the first round(ratio × classes) ids are known (default 0.4 without --known).")
+    var mismatch: Double?
+
+    @Option(name: .customLong("init-percent"), help: "Initially labeled percentage of the known-class training images.")
+    var initPercent: Double = 1
+
+    @Option(help: "Images per query (b).")
+    var batch: Int = 1500
+
+    @Option(help: "Number of queries.")
+    var rounds: Int = 10
+
+    @Option(help: "Strategies, comma separated.")
+    var strategies: String = "lfosa,random"
+
+    @Option(help: "Seeds, comma separated (each seeds the split, the networks and the strategy).")
+    var seeds: String = "1"
+
+    @Option(help: "Training profile: fast or paper.")
+    var profile: String = "fast"
+
+    @Option(help: "Detector temperature T for the LfOSA variants that do not fix it.")
+    var temperature: Float = 0.5
+
+    @Option(help: "Query only samples whose LfOSA weight w ≥ τ (at most --batch); default: top-b.")
+    var threshold: Float?
+
+    @Option(help: "Use a seeded random subset of this many training images (quick experiments).")
+    var subset: Int?
+
+    @Option(help: "Output directory.")
+    var out: String = "simulate-out"
+
+    @Option(help: "Worker threads (default: all online cores).")
+    var threads: Int?
+
+    @Flag(help: "No progress line on stderr.")
+    var quiet = false
+
+    mutating func run() throws {
+        Runtime.prepareForNumerics(threads: threads)
+        guard let profileValue = TrainingProfile.named(profile) else { throw ValidationError("unknown profile '\(profile)' (fast, paper)") }
+        let kinds = try strategies.split(separator: ",").map { name -> StrategyKind in
+            guard let k = StrategyKind(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("unknown strategy '\(name)' (\(StrategyKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return k
+        }
+        let seedList = try seeds.split(separator: ",").map { s -> UInt64 in
+            guard let v = UInt64(s.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("bad seed '\(s)'") }
+            return v
+        }
+        let knownSpec: KnownClasses
+        if let known {
+            let ids = try known.split(separator: ",").map { s -> Int in
+                guard let v = Int(s.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("bad class id '\(s)'") }
+                return v
+            }
+            knownSpec = .ids(ids)
+        } else {
+            knownSpec = .mismatchRatio(mismatch ?? 0.4)
+        }
+        guard batch > 0, rounds >= 0 else { throw ValidationError("--batch must be positive and --rounds non-negative") }
+
+        var dataset: LoadedDataset
+        do { dataset = try DatasetLoader.load(spec: source) } catch { throw ValidationError(error.description) }
+        if let subset, subset < dataset.train.count {
+            var order = Array(0..<dataset.train.count)
+            var rng = SplitMix64(seed: 0x5EED_5AB5)
+            seededShuffle(&order, using: &rng)
+            dataset.train = dataset.train.subset(Array(order.prefix(subset)).sorted())
+        }
+        let setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,
+                                      rounds: rounds, profile: profileValue, temperature: temperature, threshold: threshold)
+        let progress = SimulateProgress(runs: kinds.count * seedList.count, roundsPerRun: rounds + 1, enabled: !quiet)
+        var rows: [SimulateRound] = []
+        let outDir = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+        let settings: [String: String] = [
+            "source": source, "known": known ?? "mismatch \(mismatch ?? 0.4)", "init_percent": "\(initPercent)",
+            "batch": "\(batch)", "rounds": "\(rounds)", "profile": profileValue.name, "temperature": "\(temperature)",
+            "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
+            "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
+            "strategies": kinds.map(\.rawValue).joined(separator: ","), "seeds": seedList.map(String.init).joined(separator: ","),
+        ]
+        for kind in kinds {
+            for seed in seedList {
+                progress.beginRun("\(kind.rawValue) seed \(seed)")
+                do {
+                    rows += try SimulateRunner.run(setting, strategy: kind, seed: seed, report: progress.handle)
+                } catch let error as DataError {
+                    throw ValidationError(error.description)
+                }
+                // Write after every run so partial results survive an interruption.
+                try write(rows, settings: settings, to: outDir)
+            }
+        }
+        progress.finish()
+        print(SimulateReport.table(rows))
+        print("wrote \(out)/results.csv, results.json, precision.svg, recall.svg, accuracy.svg")
+    }
+
+    private func write(_ rows: [SimulateRound], settings: [String: String], to dir: URL) throws {
+        try SimulateReport.csv(rows).write(to: dir.appendingPathComponent("results.csv"), atomically: true, encoding: .utf8)
+        try SimulateReport.json(rows, settings: settings).write(to: dir.appendingPathComponent("results.json"))
+        let names = SimulateReport.strategies(rows)
+        let charts: [(String, String, String, (SimulateRound) -> Double?, ClosedRange<Double>?)] = [
+            ("precision.svg", "Selection precision per query", "precision", { $0.precision }, 0...1),
+            ("recall.svg", "Recall after each query (code's definition)", "recall", { $0.recall }, 0...1),
+            ("accuracy.svg", "Known-class test accuracy", "accuracy", { $0.accuracy }, nil),
+        ]
+        for (file, title, label, metric, range) in charts {
+            let series = names.map { (name: $0, points: SimulateReport.series(rows, strategy: $0, metric)) }
+            try SimulatePlot.svg(title: title, yLabel: label, series: series, yRange: range)
+                .write(to: dir.appendingPathComponent(file), atomically: true, encoding: .utf8)
+        }
+        try SimulateReport.table(rows).write(to: dir.appendingPathComponent("table.txt"), atomically: true, encoding: .utf8)
+    }
+}

@@ -1,0 +1,236 @@
+import LfosaNumerics
+
+/// What the loop expects next.
+public enum LoopPhase: String, Sendable, Equatable {
+    /// The labeled sets changed (or nothing is trained yet): call `retrain`.
+    case needsTraining
+    /// Networks match the labeled sets: call `nextQuery`.
+    case trained
+    /// A query is out: call `record` with the annotator's verdicts.
+    case awaitingVerdicts
+}
+
+/// What one `retrain` did.
+public struct TrainingSummary: Sendable, Equatable {
+    public var detectorSteps: Int
+    public var detectorLoss: Float?
+    public var classifierSteps: Int
+    public var classifierLoss: Float?
+    public var detectorSamples: Int
+    public var classifierSamples: Int
+}
+
+/// The open-set active learning loop as a state machine, shared by `simulate` and the
+/// terminal front end.
+///
+/// Cycle: `retrain` (detector on D_L ∪ D_I, classifier on D_L, as the strategy requires) →
+/// `nextQuery(batch:)` → `record(_:)` → `retrain` … Queried samples leave the unlabeled pool
+/// whether known or unknown; skipped ones stay. Pure: no clock, files or terminal; every random
+/// choice comes from generators derived from `seed` and the round, so the same inputs give
+/// the same queries. A loop can be rebuilt from `snapshot()` (the label store keeps the
+/// verdicts; pass them back as `LabeledSets`).
+public final class ActiveLearningLoop {
+    public let source: ImageBatchSource
+    /// K: the known classes are 0..<K.
+    public let knownClasses: Int
+    public let strategy: any QueryStrategy
+    public let profile: TrainingProfile
+    public let seed: UInt64
+    public let normalization: Normalization
+
+    /// Unlabeled pool indices, ascending.
+    public private(set) var pool: [Int]
+    /// D_L: index → known class.
+    public private(set) var labeled: [Int: Int]
+    /// D_I: queried samples answered "unknown".
+    public private(set) var invalid: Set<Int>
+    /// Queries recorded so far.
+    public private(set) var round: Int
+    public private(set) var phase: LoopPhase = .needsTraining
+    /// The query awaiting verdicts (empty otherwise).
+    public private(set) var pendingQuery: [QueryItem] = []
+    /// Per-class MAVs and mixtures of the last LfOSA scoring (for the histogram screen).
+    public private(set) var lastMixtures: [ClassMixture] = []
+
+    public private(set) var detector: Network?
+    public private(set) var classifier: Network?
+    private var trainedRounds = 0
+
+    /// A loop over `candidates` (indices of `source`), with `labeled` (index, class) pairs and
+    /// `invalid` indices already known; every other candidate is unlabeled.
+    public init(source: ImageBatchSource, knownClasses: Int, candidates: [Int], labeled: [LabeledSets.Item],
+                invalid: [Int] = [], round: Int = 0, strategy: any QueryStrategy, profile: TrainingProfile, seed: UInt64) {
+        precondition(knownClasses >= 1)
+        self.source = source
+        self.knownClasses = knownClasses
+        self.strategy = strategy
+        self.profile = profile
+        self.seed = seed
+        self.normalization = .centered(channels: source.channels)
+        var l: [Int: Int] = [:]
+        for item in labeled {
+            precondition(item.label >= 0 && item.label < knownClasses, "label \(item.label) outside 0..<\(knownClasses)")
+            l[item.index] = item.label
+        }
+        self.labeled = l
+        self.invalid = Set(invalid)
+        self.round = round
+        let taken = Set(l.keys).union(invalid)
+        self.pool = Array(Set(candidates).subtracting(taken)).sorted()
+    }
+
+    /// Rebuilds a loop from a snapshot of its labeled sets.
+    public convenience init(source: ImageBatchSource, knownClasses: Int, candidates: [Int], restoring sets: LabeledSets,
+                            strategy: any QueryStrategy, profile: TrainingProfile, seed: UInt64) {
+        self.init(source: source, knownClasses: knownClasses, candidates: candidates, labeled: sets.labeled,
+                  invalid: sets.invalid, round: sets.round, strategy: strategy, profile: profile, seed: seed)
+    }
+
+    /// The labeled sets (D_L, D_I, round) for persisting or rebuilding.
+    public func snapshot() -> LabeledSets {
+        LabeledSets(labeled: labeled.map { LabeledSets.Item(index: $0.key, label: $0.value) }, invalid: Array(invalid), round: round)
+    }
+
+    /// D_L as (index, class), ascending by index.
+    public var labeledItems: [(index: Int, label: Int)] { labeled.keys.sorted().map { ($0, labeled[$0]!) } }
+
+    /// Trains the networks the strategy needs on the current labeled sets.
+    ///
+    /// Warm-starting profiles continue from the previous weights; others re-initialise. On
+    /// cancellation (`isCancelled` returns true, checked every step) it throws
+    /// `EngineError.cancelled` and the previous networks stay in place.
+    @discardableResult
+    public func retrain(progress: (TrainingProgress) -> Void = { _ in },
+                        isCancelled: () -> Bool = { false }) throws -> TrainingSummary {
+        guard phase != .awaitingVerdicts else { throw EngineError.wrongPhase("record the pending query's verdicts before retraining") }
+        let req = strategy.requirements
+        let items = labeledItems
+        guard !items.isEmpty else { throw EngineError.wrongPhase("no labeled samples to train on") }
+        let first = trainedRounds == 0
+        var summary = TrainingSummary(detectorSteps: 0, detectorLoss: nil, classifierSteps: 0, classifierLoss: nil,
+                                      detectorSamples: 0, classifierSamples: 0)
+        var newDetector: Network? = nil, newClassifier: Network? = nil
+        if let design = req.detector {
+            var samples = items.map(\.index), labels = items.map(\.label)
+            let invalidSorted = invalid.sorted()
+            let outputs: Int, t: Float
+            switch design {
+            case .openSet(let temperature, let usesInvalid):
+                outputs = knownClasses + 1; t = temperature
+                if usesInvalid { samples += invalidSorted; labels += invalidSorted.map { _ in knownClasses } }
+            case .dichotomy(let temperature):
+                outputs = 2; t = temperature
+                labels = labels.map { _ in 0 }
+                samples += invalidSorted; labels += invalidSorted.map { _ in 1 }
+            }
+            let net = makeNetwork(previous: detector, classes: outputs, dropout: 0, purpose: 1)
+            var rng = derivedGenerator(purpose: 2)
+            let run = trainingRun(samples: samples, labels: labels, temperature: t, first: first)
+            summary.detectorLoss = try run.run(net, role: .detector, rng: &rng, progress: progress, isCancelled: isCancelled)
+            summary.detectorSteps = run.steps
+            summary.detectorSamples = samples.count
+            newDetector = net
+        }
+        if req.classifier {
+            let net = makeNetwork(previous: classifier, classes: knownClasses, dropout: req.classifierDropout, purpose: 3)
+            var rng = derivedGenerator(purpose: 4)
+            let run = trainingRun(samples: items.map(\.index), labels: items.map(\.label), temperature: 1, first: first)
+            summary.classifierLoss = try run.run(net, role: .classifier, rng: &rng, progress: progress, isCancelled: isCancelled)
+            summary.classifierSteps = run.steps
+            summary.classifierSamples = items.count
+            newClassifier = net
+        }
+        detector = newDetector
+        classifier = newClassifier
+        trainedRounds += 1
+        phase = .trained
+        return summary
+    }
+
+    /// The next query of up to `batch` samples, best first.
+    ///
+    /// In `.awaitingVerdicts` it returns the pending query again. Requires trained networks.
+    public func nextQuery(batch: Int) throws -> [QueryItem] {
+        if phase == .awaitingVerdicts { return pendingQuery }
+        guard phase == .trained else { throw EngineError.wrongPhase("retrain before asking for a query") }
+        let context = SelectionContext(source: source, pool: pool, queried: (Array(labeled.keys) + Array(invalid)).sorted(),
+                                       labeled: labeledItems, knownClasses: knownClasses, detector: detector,
+                                       classifier: classifier, normalization: normalization,
+                                       inferenceBatch: profile.inferenceBatch)
+        var rng = derivedGenerator(purpose: 5)
+        let selection = strategy.select(context, batch: min(batch, pool.count), rng: &rng)
+        lastMixtures = selection.mixtures
+        pendingQuery = selection.items
+        phase = .awaitingVerdicts
+        return pendingQuery
+    }
+
+    /// Records verdicts: `.known(c)` moves a sample to D_L, `.unknown` to D_I, `.skipped`
+    /// leaves it in the pool. Indices must be in the unlabeled pool (any pool index is
+    /// accepted, so a loop can be replayed from stored verdicts). Completes the round.
+    public func record(_ verdicts: [(index: Int, verdict: Verdict)]) throws {
+        let poolSet = Set(pool)
+        var seen = Set<Int>()
+        for (i, v) in verdicts {
+            guard poolSet.contains(i), seen.insert(i).inserted else {
+                throw EngineError.invalidVerdict("index \(i) is not in the unlabeled pool or is repeated")
+            }
+            if case .known(let c) = v, !(0..<knownClasses).contains(c) {
+                throw EngineError.invalidVerdict("class \(c) outside 0..<\(knownClasses)")
+            }
+        }
+        var removed = Set<Int>()
+        for (i, v) in verdicts {
+            switch v {
+            case .known(let c): labeled[i] = c; removed.insert(i)
+            case .unknown: invalid.insert(i); removed.insert(i)
+            case .skipped: break
+            }
+        }
+        pool.removeAll { removed.contains($0) }
+        pendingQuery = []
+        round += 1
+        phase = .needsTraining
+    }
+
+    /// Known-class predictions (0..<K) for `indices` of `images` (same image shape as the
+    /// pool): the classifier's argmax, or the detector's argmax over its first K logits when
+    /// the strategy trains no classifier. Requires trained networks.
+    public func predictKnownClasses(_ images: ImageBatchSource, indices: [Int]) -> [Int] {
+        let net: Network
+        if let c = classifier { net = c } else if let d = detector, d.classes > knownClasses { net = d } else {
+            preconditionFailure("no trained network classifies known classes")
+        }
+        let out = PoolInference.run(net, source: images, indices: indices, batch: profile.inferenceBatch, normalization: normalization)
+        let c = net.classes
+        return (0..<indices.count).map { row in
+            var best = 0
+            for j in 1..<knownClasses where out.logits[row * c + j] > out.logits[row * c + best] { best = j }
+            return best
+        }
+    }
+
+    // MARK: - Internals
+
+    private func derivedGenerator(purpose: UInt64) -> SplitMix64 {
+        var mix = SplitMix64(seed: seed ^ (UInt64(round) &* 0x9E37_79B9_7F4A_7C15) ^ (purpose &* 0xD1B5_4A32_D192_ED03))
+        return SplitMix64(seed: mix.next())
+    }
+
+    private func makeNetwork(previous: Network?, classes: Int, dropout: Float, purpose: UInt64) -> Network {
+        var g = derivedGenerator(purpose: purpose)
+                let net = Network.make(profile.architecture, inputShape: source.imageShape, classes: classes, dropout: dropout, seed: g.next())
+        if profile.warmStart, let previous, previous.classes == classes { net.copyWeights(from: previous) }
+        return net
+    }
+
+    private func trainingRun(samples: [Int], labels: [Int], temperature: Float, first: Bool) -> TrainingRun {
+        let warm = profile.warmStart && !first
+        return TrainingRun(source: source, samples: samples, labels: labels,
+                           temperatures: [Float](repeating: temperature, count: samples.count),
+                           steps: profile.stepsPerRound(labeled: samples.count, firstRound: first),
+                           batchSize: profile.batchSize, schedule: warm ? profile.warmSchedule : profile.schedule,
+                           momentum: profile.momentum, weightDecay: profile.weightDecay,
+                           augmentation: profile.augmentation, normalization: normalization)
+    }
+}

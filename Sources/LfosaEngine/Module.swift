@@ -1,1 +1,0 @@
-// Module LfosaEngine: see README Architecture.

@@ -1,0 +1,113 @@
+import LfosaNumerics
+
+/// Which of the engine's networks a progress report is about.
+public enum NetworkRole: String, Sendable, Equatable, Codable {
+    case detector
+    case classifier
+}
+
+/// A training progress report (sent every few steps and at the end of each network's run).
+public struct TrainingProgress: Sendable, Equatable {
+    public var role: NetworkRole
+    /// Epochs completed over that network's training set (fractional).
+    public var epoch: Double
+    public var step: Int
+    public var totalSteps: Int
+    /// Mean loss of the steps since the previous report.
+    public var loss: Float
+}
+
+/// Errors the engine reports.
+public enum EngineError: Error, Equatable, Sendable {
+    /// `retrain` was cancelled; the networks keep their pre-round weights.
+    case cancelled
+    /// A call came in the wrong phase of the loop.
+    case wrongPhase(String)
+    /// A verdict names an index that is not in the unlabeled pool, or an invalid class.
+    case invalidVerdict(String)
+}
+
+/// One supervised training run of a network on samples of an image source.
+struct TrainingRun {
+    var source: ImageBatchSource
+    var samples: [Int]
+    var labels: [Int]
+    var temperatures: [Float]
+    var steps: Int
+    var batchSize: Int
+    var schedule: LearningRateSchedule
+    var momentum: Float
+    var weightDecay: Float
+    var augmentation: Augmentation
+    var normalization: Normalization
+
+    /// Trains `network` in place; returns the mean loss of the last reported window.
+    func run(_ network: Network, role: NetworkRole, rng: inout SplitMix64,
+             progress: (TrainingProgress) -> Void, isCancelled: () -> Bool) throws -> Float {
+        let n = samples.count
+        precondition(n > 0 && labels.count == n && temperatures.count == n)
+        let batch = min(batchSize, n)
+        let stepsPerEpoch = max(1, (n + batch - 1) / batch)
+        var order = Array(0..<n)
+        seededShuffle(&order, using: &rng)
+        var cursor = 0
+        var sgd = SGD(learningRate: 0, momentum: momentum, weightDecay: weightDecay)
+        for p in network.parameters { p.momentum = [] }
+        var windowLoss: Float = 0, windowSteps = 0, lastLoss: Float = .nan
+        let reportEvery = max(1, min(20, steps / 10))
+        for step in 0..<steps {
+            if isCancelled() { throw EngineError.cancelled }
+            var picked = [Int]()
+            picked.reserveCapacity(batch)
+            while picked.count < batch {
+                if cursor == n { seededShuffle(&order, using: &rng); cursor = 0 }
+                picked.append(order[cursor]); cursor += 1
+            }
+            let x = makeBatch(from: source, indices: picked.map { samples[$0] }, augmentation: augmentation,
+                              normalization: normalization, rng: &rng)
+            sgd.learningRate = schedule.rate(step: step, totalSteps: steps, stepsPerEpoch: stepsPerEpoch)
+            network.zeroGradients()
+            let logits = network.forward(x, mode: .training)
+            let (loss, grad) = softmaxCrossEntropy(logits: logits, labels: picked.map { labels[$0] },
+                                                   temperatures: picked.map { temperatures[$0] })
+            network.backward(grad)
+            sgd.step(network.parameters)
+            windowLoss += loss; windowSteps += 1
+            if (step + 1) % reportEvery == 0 || step + 1 == steps {
+                lastLoss = windowLoss / Float(windowSteps)
+                progress(TrainingProgress(role: role, epoch: Double(step + 1) / Double(stepsPerEpoch), step: step + 1,
+                                          totalSteps: steps, loss: lastLoss))
+                windowLoss = 0; windowSteps = 0
+            }
+        }
+        return lastLoss
+    }
+}
+
+/// Batched inference over pool indices.
+enum PoolInference {
+    /// Logits (`[n × classes]`, row-major) and optionally penultimate features of `indices`.
+    static func run(_ network: Network, source: ImageBatchSource, indices: [Int], batch: Int,
+                    normalization: Normalization, withFeatures: Bool = false) -> (logits: [Float], features: [Float], featureWidth: Int) {
+        var logits = [Float](), features = [Float]()
+        logits.reserveCapacity(indices.count * network.classes)
+        var width = 0
+        var rng = SplitMix64(seed: 0)   // unused: no augmentation
+        var start = 0
+        while start < indices.count {
+            let end = min(indices.count, start + batch)
+            let x = makeBatch(from: source, indices: Array(indices[start..<end]), augmentation: .none,
+                              normalization: normalization, rng: &rng)
+            if withFeatures {
+                let (l, f) = network.forwardWithFeatures(x, mode: .inference)
+                logits += l.data
+                features += f.data
+                width = f.shape[1]
+            } else {
+                logits += network.forward(x, mode: .inference).data
+            }
+            start = end
+        }
+        return (logits, features, width)
+    }
+}

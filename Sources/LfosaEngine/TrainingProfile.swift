@@ -1,0 +1,86 @@
+import LfosaNumerics
+
+/// How the engine trains its networks each round.
+///
+/// `stepsPerRound(labeled:)` turns `epochsPerRound` into optimiser steps and clamps it to
+/// `minStepsPerRound...maxStepsPerRound` (0 = no bound), so a round's cost stays bounded while
+/// the labeled set grows. With `warmStart` the networks keep their weights from the previous
+/// round (round 0 always starts from a seeded initialisation); otherwise both are
+/// re-initialised every round, as the paper's code does.
+public struct TrainingProfile: Sendable, Equatable {
+    public var name: String
+    public var architecture: Architecture
+    public var epochsPerRound: Int
+    /// Epochs of the very first round (round 0 trains from scratch even with warm starts).
+    public var firstRoundEpochs: Int
+    public var minStepsPerRound: Int
+    public var maxStepsPerRound: Int
+    public var batchSize: Int
+    public var schedule: LearningRateSchedule
+    /// Schedule of rounds after the first when warm-starting.
+    public var warmSchedule: LearningRateSchedule
+    public var momentum: Float
+    public var weightDecay: Float
+    public var augmentation: Augmentation
+    public var warmStart: Bool
+    /// Inference batch size.
+    public var inferenceBatch: Int
+    /// Dropout rate of the classifier when a strategy needs MC dropout (BALD).
+    public var mcDropout: Float
+
+    public init(name: String, architecture: Architecture, epochsPerRound: Int, firstRoundEpochs: Int,
+                minStepsPerRound: Int, maxStepsPerRound: Int, batchSize: Int, schedule: LearningRateSchedule,
+                warmSchedule: LearningRateSchedule, momentum: Float, weightDecay: Float, augmentation: Augmentation,
+                warmStart: Bool, inferenceBatch: Int = 256, mcDropout: Float = 0.3) {
+        self.name = name
+        self.architecture = architecture
+        self.epochsPerRound = epochsPerRound
+        self.firstRoundEpochs = firstRoundEpochs
+        self.minStepsPerRound = minStepsPerRound
+        self.maxStepsPerRound = maxStepsPerRound
+        self.batchSize = batchSize
+        self.schedule = schedule
+        self.warmSchedule = warmSchedule
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.augmentation = augmentation
+        self.warmStart = warmStart
+        self.inferenceBatch = inferenceBatch
+        self.mcDropout = mcDropout
+    }
+
+    /// The paper's code: CIFAR ResNet-18, SGD lr 0.01 (momentum 0.9, wd 5e-4), StepLR(20, 0.5),
+    /// 100 epochs, batch 128, crop+flip+rotation, both networks re-initialised every round.
+    public static let paper = TrainingProfile(
+        name: "paper", architecture: .resnet18, epochsPerRound: 100, firstRoundEpochs: 100,
+        minStepsPerRound: 0, maxStepsPerRound: 0, batchSize: 128,
+        schedule: .step(base: 0.01, every: 20, gamma: 0.5), warmSchedule: .step(base: 0.01, every: 20, gamma: 0.5),
+        momentum: 0.9, weightDecay: 5e-4, augmentation: .paper, warmStart: false)
+
+    /// CPU profile: the reference CNN, warm starts across rounds, a bounded number of steps
+    /// per round (one-cycle from scratch in round 0, a short cosine decay afterwards),
+    /// crop+flip augmentation without rotation. See README "Training profiles".
+    public static let fast = TrainingProfile(
+        name: "fast", architecture: .referenceCNN, epochsPerRound: 3, firstRoundEpochs: 60,
+        minStepsPerRound: 120, maxStepsPerRound: 260, batchSize: 128,
+        schedule: .oneCycle(max: 0.05, warmupFraction: 0.25), warmSchedule: .oneCycle(max: 0.02, warmupFraction: 0.15),
+        momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true)
+
+    /// Profiles by name (`fast`, `paper`).
+    public static func named(_ name: String) -> TrainingProfile? {
+        switch name {
+        case "fast": return .fast
+        case "paper": return .paper
+        default: return nil
+        }
+    }
+
+    /// Optimiser steps for a round over `labeled` samples.
+    public func stepsPerRound(labeled: Int, firstRound: Bool) -> Int {
+        let perEpoch = (max(1, labeled) + batchSize - 1) / batchSize
+        var steps = perEpoch * ((firstRound || !warmStart) ? firstRoundEpochs : epochsPerRound)
+        if minStepsPerRound > 0 { steps = max(steps, minStepsPerRound) }
+        if maxStepsPerRound > 0 { steps = min(steps, maxStepsPerRound) }
+        return max(1, steps)
+    }
+}

@@ -86,14 +86,6 @@ struct BenchDataCommand: ParsableCommand {
         let tCache = try median(repeats) { second = try DatasetLoader.load(Source(format: .imageFolder, path: folder), options: cached) }
         fields += [("png_cached_start_s", fmt(tCache, 4)), ("png_cache_hit", "\(second!.fromCache)")]
         summary.append("second start from cache: \(fmt(tCache, 3)) s (hit: \(second!.fromCache))")
-        if cifarImages != nil {
-            _ = try DatasetLoader.load(Source(format: .cifar10, path: cifar), options: cached)
-            var c: LoadedDataset? = nil
-            let t = try median(repeats) { c = try DatasetLoader.load(Source(format: .cifar10, path: cifar), options: cached) }
-            fields += [("cifar10_cached_start_s", fmt(t, 4))]
-            summary.append("CIFAR-10 second start from cache: \(fmt(t, 3)) s (hit: \(c!.fromCache))")
-        }
-
         print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
         if !json { FileHandle.standardError.write(Data((summary.joined(separator: "\n") + "\n").utf8)) }
     }

@@ -42,15 +42,10 @@ public enum CIFARReader {
             let expected = variant == .cifar10 ? "data_batch_*.bin" : "train.bin"
             throw DataError(path: directory, problem: "no \(expected) found (not a \(variant.rawValue) binary directory)")
         }
-        var train = ImagePool.empty(channels: 3, height: 32, width: 32, classNames: classNames)
-        var parts: [ImagePool] = []
-        for file in trainFiles {
-            parts.append(try parse(FileAccess.read(file, maxBytes: 1 << 31), path: file, variant: variant, classNames: classNames, coarseNames: coarseNames))
-        }
-        train = parts.count == 1 ? parts[0] : concatenate(parts)
+        let train = try loadFiles(trainFiles, variant: variant, classNames: classNames, coarseNames: coarseNames)
         var test: ImagePool? = nil
         if FileAccess.isRegularFile(testFile) {
-            test = try parse(FileAccess.read(testFile, maxBytes: 1 << 31), path: testFile, variant: variant, classNames: classNames, coarseNames: coarseNames)
+            test = try loadFiles([testFile], variant: variant, classNames: classNames, coarseNames: coarseNames)
         }
         return LoadedDataset(train: train, test: test, format: variant.rawValue, skipped: [], path: directory,
                              originalSizes: [SizeCount(width: 32, height: 32, count: train.count + (test?.count ?? 0))], resize: nil)
@@ -62,49 +57,81 @@ public enum CIFARReader {
     /// label out of range.
     public static func parse(_ bytes: [UInt8], path: String, variant: CIFARVariant,
                              classNames: [String]? = nil, coarseNames: [String]? = nil) throws(DataError) -> ImagePool {
-        let record = variant.recordSize
-        if bytes.isEmpty { throw DataError(path: path, problem: "empty file (0 bytes)") }
-        guard bytes.count % record == 0 else {
-            throw DataError(path: path, problem: "size \(bytes.count) bytes is not a multiple of the \(variant.rawValue) record size \(record) (truncated or not a \(variant.rawValue) file)")
+        try checkSize(bytes.count, path: path, variant: variant)
+        var buffer = bytes
+        return try parseRecords(&buffer, segments: [(path, bytes.count / variant.recordSize)], variant: variant,
+                                classNames: classNames, coarseNames: coarseNames)
+    }
+
+    /// Reads `files` one after another into one buffer and parses them as one pool.
+    static func loadFiles(_ files: [String], variant: CIFARVariant, classNames: [String], coarseNames: [String]?) throws(DataError) -> ImagePool {
+        var segments: [(String, Int)] = []
+        var sizes: [Int] = []
+        for file in files {
+            let size = try FileAccess.size(file, maxBytes: 1 << 31)
+            try checkSize(size, path: file, variant: variant)
+            sizes.append(size)
+            segments.append((file, size / variant.recordSize))
         }
+        let total = sizes.reduce(0, +)
+        var failure: DataError? = nil
+        var buffer = [UInt8](unsafeUninitializedCapacity: total) { raw, initialized in
+            var offset = 0
+            for (file, size) in zip(files, sizes) {
+                do throws(DataError) { try FileAccess.read(file, into: UnsafeMutableRawPointer(raw.baseAddress! + offset), count: size) } catch {
+                    failure = error
+                    break
+                }
+                offset += size
+            }
+            initialized = failure == nil ? total : 0
+        }
+        if let failure { throw failure }
+        return try parseRecords(&buffer, segments: segments, variant: variant, classNames: classNames, coarseNames: coarseNames)
+    }
+
+    static func checkSize(_ size: Int, path: String, variant: CIFARVariant) throws(DataError) {
+        let record = variant.recordSize
+        if size == 0 { throw DataError(path: path, problem: "empty file (0 bytes)") }
+        guard size % record == 0 else {
+            throw DataError(path: path, problem: "size \(size) bytes is not a multiple of the \(variant.rawValue) record size \(record) (truncated or not a \(variant.rawValue) file)")
+        }
+    }
+
+    /// Validates labels, then compacts the records' pixels in place (each image moves to
+    /// `i × 3072`, never past a record not yet read) and hashes them in parallel; the
+    /// buffer becomes the pool's pixel storage without another copy.
+    static func parseRecords(_ bytes: inout [UInt8], segments: [(String, Int)], variant: CIFARVariant,
+                             classNames: [String]?, coarseNames: [String]?) throws(DataError) -> ImagePool {
+        let record = variant.recordSize
         let n = bytes.count / record
         var labels = [Int?](repeating: nil, count: n)
         var coarse = variant == .cifar100 ? [Int](repeating: 0, count: n) : nil
+        var segment = 0, segmentStart = 0
         for i in 0..<n {
+            while i - segmentStart >= segments[segment].1 { segmentStart += segments[segment].1; segment += 1 }
             let base = i * record
             if variant == .cifar100 {
                 let c = Int(bytes[base]), f = Int(bytes[base + 1])
                 guard c < 20, f < 100 else {
-                    throw DataError(path: path, problem: "record \(i) has labels coarse \(c) / fine \(f), out of range (20 / 100)")
+                    throw DataError(path: segments[segment].0, problem: "record \(i - segmentStart) has labels coarse \(c) / fine \(f), out of range (20 / 100)")
                 }
                 coarse![i] = c
                 labels[i] = f
             } else {
                 let l = Int(bytes[base])
-                guard l < 10 else { throw DataError(path: path, problem: "record \(i) has label \(l), out of range 0…9") }
+                guard l < 10 else { throw DataError(path: segments[segment].0, problem: "record \(i - segmentStart) has label \(l), out of range 0…9") }
                 labels[i] = l
             }
         }
         let headerBytes = record - imageBytes
-        var pixels = [UInt8](repeating: 0, count: n * imageBytes)
-        var hashes = [UInt64](repeating: 0, count: n)
-        bytes.withUnsafeBytes { src in
-            pixels.withUnsafeMutableBytes { dst in
-                hashes.withUnsafeMutableBufferPointer { h in
-                    let s = SharedBuffer(base: UnsafeMutablePointer(mutating: src.baseAddress!.assumingMemoryBound(to: UInt8.self)), count: src.count)
-                    let d = SharedBuffer(base: dst.baseAddress!.assumingMemoryBound(to: UInt8.self), count: dst.count)
-                    let hs = SharedBuffer(base: h.baseAddress!, count: n)
-                    ParallelWork.forEachChunk(count: n) { _, range in
-                        for i in range {
-                            let from = s.base + i * record + headerBytes
-                            (d.base + i * imageBytes).update(from: from, count: imageBytes)
-                            hs[i] = ContentHash.xxh64(UnsafeRawBufferPointer(start: from, count: imageBytes))
-                        }
-                    }
-                }
-            }
+        bytes.withUnsafeMutableBytes { raw in
+            let base = raw.baseAddress!
+            for i in 0..<n { (base + i * imageBytes).copyMemory(from: base + i * record + headerBytes, byteCount: imageBytes) }
         }
-        return ImagePool(channels: 3, height: 32, width: 32, pixels: pixels, labels: labels,
+        bytes.removeLast(bytes.count - n * imageBytes)
+        let hashes = IDXReader.parallelHashes(bytes, count: n, size: imageBytes)
+        return ImagePool(channels: 3, height: 32, width: 32, pixels: bytes, labels: labels,
                          classNames: classNames ?? (variant == .cifar10 ? cifar10Names : (0..<100).map { "class_\($0)" }),
                          identities: hashes.map(ContentHash.hex), paths: [String?](repeating: nil, count: n),
                          coarseLabels: coarse, coarseClassNames: variant == .cifar100 ? (coarseNames ?? (0..<20).map { "superclass_\($0)" }) : nil)
@@ -116,19 +143,6 @@ public enum CIFARReader {
         let names = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
             .map { $0.trimmed(" \t\r") }.filter { !$0.isEmpty }
         return names.count == expected ? names : nil
-    }
-
-    /// Pools with the same geometry and class names, one after another.
-    static func concatenate(_ parts: [ImagePool]) -> ImagePool {
-        var out = parts[0]
-        for p in parts.dropFirst() {
-            out.pixels.append(contentsOf: p.pixels)
-            out.labels.append(contentsOf: p.labels)
-            out.identities.append(contentsOf: p.identities)
-            out.paths.append(contentsOf: p.paths)
-            if let c = p.coarseLabels { out.coarseLabels?.append(contentsOf: c) }
-        }
-        return out
     }
 }
 

@@ -31,14 +31,15 @@ public enum DatasetLoader {
         switch source.format {
         case .cifar10, .cifar100:
             let variant: CIFARVariant = source.format == .cifar10 ? .cifar10 : .cifar100
-            return try cached(source, options, files: packedFiles(source.path)) { () throws(DataError) in
-                if FileAccess.isRegularFile(source.path) {
-                    let pool = try CIFARReader.parse(FileAccess.read(source.path, maxBytes: 1 << 31), path: source.path, variant: variant)
-                    return LoadedDataset(train: pool, test: nil, format: variant.rawValue, skipped: [], path: source.path,
-                                         originalSizes: [SizeCount(width: 32, height: 32, count: pool.count)], resize: nil)
-                }
-                return try CIFARReader.load(directory: source.path, variant: variant)
+            // Not cached: reading the packed records is as fast as reading a cache file would be.
+            if FileAccess.isRegularFile(source.path) {
+                let names = variant == .cifar10 ? CIFARReader.cifar10Names : (0..<100).map { "class_\($0)" }
+                let pool = try CIFARReader.loadFiles([source.path], variant: variant, classNames: names,
+                                                     coarseNames: variant == .cifar100 ? (0..<20).map { "superclass_\($0)" } : nil)
+                return LoadedDataset(train: pool, test: nil, format: variant.rawValue, skipped: [], path: source.path,
+                                     originalSizes: [SizeCount(width: 32, height: 32, count: pool.count)], resize: nil)
             }
+            return try CIFARReader.load(directory: source.path, variant: variant)
         case .idx:
             return try cached(source, options, files: packedFiles(source.path)) { () throws(DataError) in
                 try IDXReader.load(path: source.path, limits: options.limits)

@@ -11,28 +11,58 @@ import Darwin
 enum FileAccess {
     /// The whole regular file at `path`; refuses directories and files above `maxBytes`.
     static func read(_ path: String, maxBytes: Int = DecodeLimits.default.maxFileBytes) throws(DataError) -> [UInt8] {
+        let (fd, size) = try openRegular(path, maxBytes: maxBytes)
+        defer { close(fd) }
+        var outcome: (Int, Int32) = (0, 0)
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            outcome = readFully(fd, into: UnsafeMutableRawPointer(buffer.baseAddress!), count: size)
+            initialized = outcome.0
+        }
+        if outcome.1 != 0 { throw DataError(path: path, problem: "cannot read: \(String(cString: strerror(outcome.1)))") }
+        return bytes
+    }
+
+    /// Size of the regular file at `path` (same checks as `read`).
+    static func size(_ path: String, maxBytes: Int) throws(DataError) -> Int {
+        let (fd, size) = try openRegular(path, maxBytes: maxBytes)
+        close(fd)
+        return size
+    }
+
+    /// Reads the regular file at `path`, which must be exactly `count` bytes, into `base`.
+    static func read(_ path: String, into base: UnsafeMutableRawPointer, count: Int) throws(DataError) {
+        let (fd, size) = try openRegular(path, maxBytes: count)
+        defer { close(fd) }
+        if size != count { throw DataError(path: path, problem: "file changed size while being read") }
+        let outcome = readFully(fd, into: base, count: count)
+        if outcome.1 != 0 { throw DataError(path: path, problem: "cannot read: \(String(cString: strerror(outcome.1)))") }
+        if outcome.0 != count { throw DataError(path: path, problem: "file shrank while being read") }
+    }
+
+    /// An open descriptor on the regular file at `path` and its size.
+    private static func openRegular(_ path: String, maxBytes: Int) throws(DataError) -> (Int32, Int) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw DataError(path: path, problem: "cannot open: \(errnoText())") }
-        defer { close(fd) }
         var st = stat()
-        if fstat(fd, &st) != 0 { throw DataError(path: path, problem: "cannot stat: \(errnoText())") }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw DataError(path: path, problem: "is a directory, not a file") }
-        if (st.st_mode & S_IFMT) != S_IFREG { throw DataError(path: path, problem: "not a regular file") }
-        let size = Int(st.st_size)
-        if size > maxBytes { throw DataError(path: path, problem: "file is \(size) bytes, above the limit of \(maxBytes) bytes") }
-        var failure: Int32 = 0
+        var problem: String? = nil
+        if fstat(fd, &st) != 0 { problem = "cannot stat: \(errnoText())" }
+        else if (st.st_mode & S_IFMT) == S_IFDIR { problem = "is a directory, not a file" }
+        else if (st.st_mode & S_IFMT) != S_IFREG { problem = "not a regular file" }
+        else if Int(st.st_size) > maxBytes { problem = "file is \(st.st_size) bytes, above the limit of \(maxBytes) bytes" }
+        if let problem { close(fd); throw DataError(path: path, problem: problem) }
+        return (fd, Int(st.st_size))
+    }
+
+    /// Reads up to `count` bytes; returns how many were read and errno (0 when none).
+    private static func readFully(_ fd: Int32, into base: UnsafeMutableRawPointer, count: Int) -> (Int, Int32) {
         var total = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            while total < size {
-                let n = Glibc.read(fd, buffer.baseAddress! + total, size - total)
-                if n < 0 { if errno == EINTR { continue }; failure = errno; break }
-                if n == 0 { break }
-                total += n
-            }
-            initialized = total
+        while total < count {
+            let n = Glibc.read(fd, base + total, count - total)
+            if n < 0 { if errno == EINTR { continue }; return (total, errno) }
+            if n == 0 { break }
+            total += n
         }
-        if failure != 0 { throw DataError(path: path, problem: "cannot read: \(String(cString: strerror(failure)))") }
-        return bytes
+        return (total, 0)
     }
 
     /// Writes `bytes` to `path` through a temporary file in the same directory and a rename,

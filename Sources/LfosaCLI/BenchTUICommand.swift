@@ -8,7 +8,7 @@ import LfosaTerminal
 /// source, area-averaged) into the cell grid at 256 colours, dithered 256 colours and direct
 /// colour; (2) keystroke → next image on screen through the headless terminal (state
 /// machine + full labeling screen + diff), without and with prefetched image cells; (3) the
-/// ncurses draw of changed frames to /dev/null. Targets: render ≤ 5 ms, keystroke ≤ 30 ms p99.
+/// ncurses draw of changed frames to /dev/null, and the keystroke latency including it. Targets: render ≤ 5 ms, keystroke ≤ 30 ms p99.
 /// Prints one JSON line; a summary goes to stderr.
 struct BenchTUICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,6 +54,10 @@ struct BenchTUICommand: ParsableCommand {
                                                                      prefetch: true))
         if !noCurses {
             add("curses_draw", try cursesDrawTimes(size: size))
+            let term = try openCurses(size: size)
+            let times = TerminalBenchmark.keystrokeTimes(on: term, keystrokes: keystrokes, prefetch: true)
+            term.restore()
+            add("keystroke_curses_prefetched", times)
         }
         fields += [("render_target_ms", "5"), ("keystroke_target_ms_p99", "30")]
         FileHandle.standardError.write(Data((summary.joined(separator: "\n") + "\n").utf8))
@@ -62,10 +66,7 @@ struct BenchTUICommand: ParsableCommand {
 
     /// ncurses draw of alternating image frames (every cell changes) to /dev/null, 256 colours.
     func cursesDrawTimes(size: TerminalSize) throws -> [Double] {
-        setenv("COLUMNS", "\(size.width)", 1)
-        setenv("LINES", "\(size.height)", 1)
-        let term = try CursesTerminal(terminalType: "xterm-256color", outputPath: "/dev/null", inputPath: "/dev/null",
-                                      locale: "C.UTF-8")
+        let term = try openCurses(size: size)
         defer { term.restore() }
         let frames = (0..<2).map { seed -> CellGrid in
             var grid = CellGrid(size: term.size, style: Theme.dark.base)
@@ -82,6 +83,14 @@ struct BenchTUICommand: ParsableCommand {
             times.append(Double(d.seconds) * 1000 + Double(d.attoseconds) / 1e15)
         }
         return times
+    }
+
+    /// ncurses at 256 colours on /dev/null, sized `size` (through COLUMNS/LINES).
+    func openCurses(size: TerminalSize) throws -> CursesTerminal {
+        setenv("COLUMNS", "\(size.width)", 1)
+        setenv("LINES", "\(size.height)", 1)
+        return try CursesTerminal(terminalType: "xterm-256color", outputPath: "/dev/null", inputPath: "/dev/null",
+                                  locale: "C.UTF-8")
     }
 
     func fmt(_ v: Double) -> String { v.isFinite ? String(format: "%.3f", v) : "null" }

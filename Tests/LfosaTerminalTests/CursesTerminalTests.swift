@@ -101,6 +101,14 @@ import Glibc
         #expect(term.interruption == nil)
     }
 
+    @Test func keystrokeBenchmarkRunsOnRealCurses() throws {
+        let term = try open("xterm-256color")
+        defer { term.restore() }
+        let times = TerminalBenchmark.keystrokeTimes(on: term, keystrokes: 5, images: 2, imageSide: 32, prefetch: true)
+        #expect(times.count == 5)
+        #expect(term.cellContents(x: 0, y: 0) != nil)
+    }
+
     @Test func unknownTerminalTypeThrows() {
         #expect(throws: CursesTerminal.Failure.self) { try open("no-such-terminal-lfosa") }
     }

@@ -56,6 +56,11 @@ public final class AnnotatorDriver {
         guard let key = terminal.readKey(timeout: timeout) else {
             return terminal.interruption != nil ? [.quit] : []
         }
+        return apply(key)
+    }
+
+    /// Applies `key` as if it had been read (relayout on `.resize`), redraws, returns the actions.
+    public func apply(_ key: KeyPress) -> [AnnotatorAction] {
         if key == .resize { updateGridGeometry() }
         let actions = state.handle(key)
         state.setHistogramPageCount(HistogramScreen.pageCount(count: histogramPanelCount, size: terminal.size))

@@ -42,10 +42,19 @@ public enum TerminalBenchmark {
     /// while the annotator looks); without it every frame scales and quantises from pixels.
     public static func keystrokeTimes(size: TerminalSize, depth: ColorDepth, keystrokes: Int, images count: Int = 32,
                                       imageSide: Int = 256, prefetch: Bool) -> [Double] {
+        keystrokeTimes(on: HeadlessTerminal(size: size, depth: depth), keystrokes: keystrokes, images: count,
+                       imageSide: imageSide, prefetch: prefetch)
+    }
+
+    /// The same measurement on any terminal (e.g. `CursesTerminal` writing to /dev/null, to
+    /// include the ncurses output). Keys go through `AnnotatorDriver.apply`, or through the
+    /// terminal's key queue for a `HeadlessTerminal`.
+    public static func keystrokeTimes(on term: any Terminal, keystrokes: Int, images count: Int = 32,
+                                      imageSide: Int = 256, prefetch: Bool) -> [Double] {
+        let size = term.size, depth = term.depth
         let images = (0..<count).map { syntheticImage(width: imageSide, height: imageSide, seed: $0) }
         let classes = (0..<10).map { ClassTally(name: "class \($0)", count: $0 * 3) }
         let keys = KeyMap.standard(classCount: classes.count)
-        let term = HeadlessTerminal(size: size, depth: depth)
         let batch = 20
         let context = ScreenContext(size: size, depth: depth)
         var cache = PreparedImageCache(capacity: 4)
@@ -72,9 +81,11 @@ public enum TerminalBenchmark {
                 let next = (round - 1) * batch + driver.state.current + 1
                 cache.prefetch(images[next % count], for: next, context: context)
             }
-            term.type(k % 5 == 4 ? "u" : String(k % 9 + 1))
+            let key: KeyPress = .character(k % 5 == 4 ? "u" : Character(String(k % 9 + 1)))
+            let headless = term as? HeadlessTerminal
+            headless?.enqueue(key)
             let start = clock.now
-            let actions = driver.step(timeout: .zero)
+            let actions = headless != nil ? driver.step(timeout: .zero) : driver.apply(key)
             times.append(milliseconds(clock.now - start))
             if actions.contains(.batchComplete) {
                 round += 1

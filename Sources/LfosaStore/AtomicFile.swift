@@ -17,11 +17,11 @@ enum AtomicFile {
     private static let systemWrite = Darwin.write
     #endif
 
-    static func write(_ bytes: [UInt8], to path: String, replacing: Bool = true) throws(StoreError) {
+    static func write(_ bytes: [UInt8], to path: String, replacing: Bool = true) throws {
         let partial = "\(path).partial-\(getpid())"
         let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw error(errno, path) }
-        do throws(StoreError) {
+        do {
             try writeAll(fd: fd, bytes, path: path)
             if fsync(fd) != 0 { throw error(errno, path) }
             close(fd)
@@ -49,7 +49,7 @@ enum AtomicFile {
     }
 
     /// Writes every byte to `fd`, retrying short writes and EINTR.
-    static func writeAll(fd: Int32, _ bytes: [UInt8], path: String) throws(StoreError) {
+    static func writeAll(fd: Int32, _ bytes: [UInt8], path: String) throws {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { buffer in

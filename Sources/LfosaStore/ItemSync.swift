@@ -33,7 +33,7 @@ extension LabelStore {
     /// touched. See `ItemSyncReport` for what is reported.
     @discardableResult
     public func upsertItems(_ items: [(identity: String, path: String?)],
-                            at time: Date = Date()) throws(StoreError) -> ItemSyncReport {
+                            at time: Date = Date()) throws -> ItemSyncReport {
         try write { db in
             var stored: [String: String?] = [:]
             var identityAtPath: [String: String] = [:]
@@ -82,7 +82,7 @@ extension LabelStore {
     }
 
     /// Every stored item: identity and last known path (nil after its file's content changed).
-    public func items() throws(StoreError) -> [(identity: String, path: String?)] {
+    public func items() throws -> [(identity: String, path: String?)] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT identity, path FROM item ORDER BY identity").map {
                 (identity: $0["identity"], path: $0["path"])

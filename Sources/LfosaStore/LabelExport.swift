@@ -31,7 +31,7 @@ public enum LabelExport {
     /// and the weights go beside it as `<out minus extension>.classifier.weights` / `.classes.json`.
     @discardableResult
     public static func run(store: LabelStore, format: ExportFormat, out: String,
-                           copy: Bool = false) throws(StoreError) -> Summary {
+                           copy: Bool = false) throws -> Summary {
         let rows = ExportRows.compute(events: try store.verdictEvents(), items: try store.items(),
                                       configuration: store.configuration)
         let weightsSource = (store.sessionDirectory as NSString).appendingPathComponent(weightsFileName)
@@ -40,7 +40,7 @@ public enum LabelExport {
         let weightsTarget = sidecarBase.map { "\($0).\(weightsFileName)" }
         let classesTarget = sidecarBase.map { "\($0).\(classesFileName)" }
         for target in [out] + (hasWeights ? [weightsTarget, classesTarget].compactMap { $0 } : []) where exists(target) {
-            throw .targetExists(path: target)
+            throw StoreError.targetExists(path: target)
         }
         var counts: [String: Int] = [:]
         for row in rows { counts[row.label, default: 0] += 1 }
@@ -72,7 +72,7 @@ public enum LabelExport {
     }
 
     private static func writeFolder(rows: [ExportRow], source: String, out: String, copy: Bool,
-                                    weights: String?, configuration: SessionConfiguration) throws(StoreError) {
+                                    weights: String?, configuration: SessionConfiguration) throws {
         let layout = ExportRows.folderLayout(rows)
         let base = source.hasPrefix("/") ? source
             : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(source)
@@ -80,7 +80,7 @@ public enum LabelExport {
         let missing = sources.filter { !FileManager.default.fileExists(atPath: $0) }
             + layout.pathless.map { "\($0.identity) (its file's content changed; no path holds it)" }
         if let first = missing.first {
-            throw .missingSourceFiles(count: missing.count, firstPath: first)
+            throw StoreError.missingSourceFiles(count: missing.count, firstPath: first)
         }
         let partial = "\(out).partial-\(getpid())"
         try? FileManager.default.removeItem(atPath: partial)
@@ -112,12 +112,12 @@ public enum LabelExport {
         }
     }
 
-    private static func makeDirectory(_ path: String) throws(StoreError) {
+    private static func makeDirectory(_ path: String) throws {
         if mkdir(path, 0o755) != 0 { throw AtomicFile.error(errno, path) }
     }
 
     /// Copies a file's bytes to a new file (refusing to replace one), mapping ENOSPC to disk full.
-    static func copyFile(from source: String, to target: String) throws(StoreError) {
+    static func copyFile(from source: String, to target: String) throws {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw AtomicFile.error(errno, source) }
         defer { close(input) }
@@ -126,7 +126,7 @@ public enum LabelExport {
             throw errno == EEXIST ? .targetExists(path: target) : AtomicFile.error(errno, target)
         }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        do throws(StoreError) {
+        do {
             while true {
                 let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
                 if count < 0 {

@@ -37,7 +37,7 @@ public final class LabelStore {
 
     private init(directory: String, databasePath: String, queue: DatabaseQueue,
                  configuration: SessionConfiguration, lock: SessionLock?,
-                 synchronous: Synchronous) throws(StoreError) {
+                 synchronous: Synchronous) throws {
         self.sessionDirectory = directory
         self.databasePath = databasePath
         self.dbQueue = queue
@@ -76,10 +76,10 @@ public final class LabelStore {
     /// build does not know gives `.newerSchema`. Only then are this build's pending migrations
     /// (additions only) applied.
     public static func open(sessionDirectory: String, forLabeling: Bool,
-                            synchronous: Synchronous = .normal) throws(StoreError) -> LabelStore {
+                            synchronous: Synchronous = .normal) throws -> LabelStore {
         let path = (sessionDirectory as NSString).appendingPathComponent(databaseFileName)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw .noSession(directory: sessionDirectory)
+            throw StoreError.noSession(directory: sessionDirectory)
         }
         let lock = forLabeling ? try SessionLock(directory: sessionDirectory) : nil
         try checkHeader(path: path)
@@ -105,18 +105,18 @@ public final class LabelStore {
     /// no half-made session.
     public static func create(sessionDirectory: String, configuration: SessionConfiguration,
                               synchronous: Synchronous = .normal,
-                              at time: Date = Date()) throws(StoreError) -> LabelStore {
+                              at time: Date = Date()) throws -> LabelStore {
         try configuration.validate()
         let path = (sessionDirectory as NSString).appendingPathComponent(databaseFileName)
         do {
             try FileManager.default.createDirectory(atPath: sessionDirectory,
                                                     withIntermediateDirectories: true)
         } catch {
-            throw .io(file: sessionDirectory, detail: "cannot create the session directory: \(error.localizedDescription)")
+            throw StoreError.io(file: sessionDirectory, detail: "cannot create the session directory: \(error.localizedDescription)")
         }
         let lock = try SessionLock(directory: sessionDirectory)
         if FileManager.default.fileExists(atPath: path) {
-            throw .sessionExists(directory: sessionDirectory)
+            throw StoreError.sessionExists(directory: sessionDirectory)
         }
         let temporary = path + ".creating"
         for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temporary + suffix) }
@@ -129,7 +129,7 @@ public final class LabelStore {
             try queue.close()
         }
         guard rename(temporary, path) == 0 else {
-            throw .io(file: path, detail: "cannot rename \(temporary): \(String(cString: strerror(errno)))")
+            throw StoreError.io(file: path, detail: "cannot rename \(temporary): \(String(cString: strerror(errno)))")
         }
         AtomicFile.syncDirectory(sessionDirectory)
         let queue = try openQueue(path: path, synchronous: synchronous)
@@ -150,22 +150,22 @@ public final class LabelStore {
     }
 
     /// Refuses files that are not SQLite before SQLite touches them.
-    private static func checkHeader(path: String) throws(StoreError) {
+    private static func checkHeader(path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw .io(file: path, detail: "cannot read it (permissions?)")
+            throw StoreError.io(file: path, detail: "cannot read it (permissions?)")
         }
         defer { try? handle.close() }
         let header = (try? handle.read(upToCount: 16)) ?? Data()
-        if header.isEmpty { throw .notASession(file: path, reason: "the file is empty") }
+        if header.isEmpty { throw StoreError.notASession(file: path, reason: "the file is empty") }
         if header != Data("SQLite format 3\0".utf8) {
-            throw .notASession(file: path, reason: "not an SQLite database")
+            throw StoreError.notASession(file: path, reason: "not an SQLite database")
         }
     }
 
     /// Checks schema identity, version and integrity through a read-only connection.
     ///
     /// Read-only, so that a refused file is not changed by a single byte.
-    private static func validate(path: String) throws(StoreError) {
+    private static func validate(path: String) throws {
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(5)
@@ -192,7 +192,7 @@ public final class LabelStore {
     /// Opens the labeling connection: WAL journal (a no-op once set), the chosen synchronous level.
     ///
     /// GRDB's own WAL setup is not used: it writes to the file to materialise the WAL.
-    private static func openQueue(path: String, synchronous: Synchronous) throws(StoreError) -> DatabaseQueue {
+    private static func openQueue(path: String, synchronous: Synchronous) throws -> DatabaseQueue {
         var config = Configuration()
         config.busyMode = .timeout(5)
         let level = synchronous.rawValue
@@ -236,14 +236,14 @@ public final class LabelStore {
     // MARK: Internal access
 
     /// Runs a write transaction, mapping failures to `StoreError` naming the database.
-    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         let result = try mappingErrors(file: databasePath) { try dbQueue.write(body) }
         syncer?.noteCommit()
         return result
     }
 
     /// Runs a read, mapping failures to `StoreError` naming the database.
-    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         try mappingErrors(file: databasePath) { try dbQueue.read(body) }
     }
 
@@ -255,9 +255,9 @@ public final class LabelStore {
     /// class. A later verdict on the same item supersedes earlier ones (nothing is overwritten).
     @discardableResult
     public func record(_ verdict: Verdict, item identity: String, round: Int, annotator: String,
-                       at time: Date) throws(StoreError) -> EventID {
+                       at time: Date) throws -> EventID {
         if case .known(let index) = verdict, !configuration.classNames.indices.contains(index) {
-            throw .classOutOfRange(index: index, classCount: configuration.classNames.count)
+            throw StoreError.classOutOfRange(index: index, classCount: configuration.classNames.count)
         }
         return try write { db in
             try Self.insertVerdict(verdict, identity: identity, round: round, annotator: annotator, time: time, db)
@@ -283,7 +283,7 @@ public final class LabelStore {
     /// Returns nil when there is nothing left to retract. Repeated calls walk back through the
     /// history, across rounds and sessions; the item falls back to its previous verdict, if any.
     @discardableResult
-    public func undoLast(annotator: String? = nil, at time: Date = Date()) throws(StoreError) -> RetractedEvent? {
+    public func undoLast(annotator: String? = nil, at time: Date = Date()) throws -> RetractedEvent? {
         try write { db in
             var sql = Self.verdictSelect + " WHERE e.kind != 'retraction' AND r.id IS NULL"
             var arguments: StatementArguments = []
@@ -323,7 +323,7 @@ public final class LabelStore {
     }
 
     /// Every verdict event in commit order, retracted ones flagged (retraction rows themselves omitted).
-    public func verdictEvents() throws(StoreError) -> [VerdictEvent] {
+    public func verdictEvents() throws -> [VerdictEvent] {
         try read { db in
             try Row.fetchAll(db, sql: Self.verdictSelect + " WHERE e.kind != 'retraction' ORDER BY e.id")
                 .map(Self.verdictEvent)
@@ -333,7 +333,7 @@ public final class LabelStore {
     /// The effective verdict per item: its latest verdict that no retraction cancelled.
     ///
     /// Items never labeled, or whose every verdict was retracted, are absent.
-    public func currentLabels() throws(StoreError) -> [String: Verdict] {
+    public func currentLabels() throws -> [String: Verdict] {
         try read { db in try Self.currentLabels(db) }
     }
 
@@ -355,7 +355,7 @@ public final class LabelStore {
     // MARK: Query queue and resume
 
     /// Replaces the saved query queue (the items selected for `round`, in showing order).
-    public func saveQueue(round: Int, identities: [String]) throws(StoreError) {
+    public func saveQueue(round: Int, identities: [String]) throws {
         try write { db in
             try db.execute(sql: "DELETE FROM queryQueue")
             let insert = try db.cachedStatement(sql: "INSERT INTO queryQueue (position, round, itemIdentity) VALUES (?, ?, ?)")
@@ -366,7 +366,7 @@ public final class LabelStore {
     }
 
     /// The saved query queue, all of it (labeled or not), or nil if none was saved or it was empty.
-    public func loadQueue() throws(StoreError) -> (round: Int, identities: [String])? {
+    public func loadQueue() throws -> (round: Int, identities: [String])? {
         try read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT round, itemIdentity FROM queryQueue ORDER BY position")
             guard let first = rows.first else { return nil }
@@ -375,7 +375,7 @@ public final class LabelStore {
     }
 
     /// Everything needed to continue where a session stopped: D_L, D_I, skipped, the queue's remainder.
-    public func resumeState() throws(StoreError) -> ResumeState {
+    public func resumeState() throws -> ResumeState {
         let labels = try currentLabels()
         let queue = try loadQueue()
         let lastRound: Int? = try read { db in try Int.fetchOne(db, sql: "SELECT MAX(round) FROM roundRecord") }
@@ -385,7 +385,7 @@ public final class LabelStore {
     // MARK: Rounds
 
     /// Stores the record of a finished round. Each round is recorded once and never rewritten.
-    public func recordRound(_ record: RoundRecord) throws(StoreError) {
+    public func recordRound(_ record: RoundRecord) throws {
         try write { db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM roundRecord WHERE round = ?", arguments: [record.round]) != nil {
                 throw StoreError.roundAlreadyRecorded(round: record.round)
@@ -400,7 +400,7 @@ public final class LabelStore {
     }
 
     /// All round records, by round.
-    public func rounds() throws(StoreError) -> [RoundRecord] {
+    public func rounds() throws -> [RoundRecord] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM roundRecord ORDER BY round").map { row in
                 RoundRecord(round: row["round"], labeledCount: row["labeledCount"], invalidCount: row["invalidCount"],
@@ -416,36 +416,36 @@ public final class LabelStore {
     /// Writes a checkpoint file `<session>/<name>` atomically (temporary file, fsync, rename).
     ///
     /// A crash leaves either the previous checkpoint or the new one, never a torn file.
-    public func saveModel(name: String, bytes: [UInt8]) throws(StoreError) {
+    public func saveModel(name: String, bytes: [UInt8]) throws {
         try AtomicFile.write(bytes, to: try modelPath(name: name))
     }
 
     /// The bytes of checkpoint `name`, or nil if the session has none by that name.
-    public func loadModel(name: String) throws(StoreError) -> [UInt8]? {
+    public func loadModel(name: String) throws -> [UInt8]? {
         let path = try modelPath(name: name)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .io(file: path, detail: "cannot read it")
+            throw StoreError.io(file: path, detail: "cannot read it")
         }
         return [UInt8](data)
     }
 
     /// The path of checkpoint `name` inside the session directory.
-    public func modelPath(name: String) throws(StoreError) -> String {
+    public func modelPath(name: String) throws -> String {
         if name.isEmpty || name.contains("/") || name.hasPrefix(".") || name.hasPrefix(Self.databaseFileName)
             || name == "session.lock" {
-            throw .invalidModelName(name)
+            throw StoreError.invalidModelName(name)
         }
         return (sessionDirectory as NSString).appendingPathComponent(name)
     }
 
     /// Sets SQLite's page limit so writes beyond it fail as if the disk were full (tests only).
-    func limitPages(to count: Int) throws(StoreError) {
+    func limitPages(to count: Int) throws {
         try write { db in _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(count)") }
     }
 
     /// The page count of the database file (tests only).
-    func pageCount() throws(StoreError) -> Int {
+    func pageCount() throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
     }
 }

@@ -27,14 +27,14 @@ public enum SeedLabels {
     /// Parses CSV text with records `path,label`; a first record `path,label` is taken as a header.
     ///
     /// `file` names the source in messages. Every other record must have exactly two fields.
-    public static func parseCSV(_ text: String, file: String) throws(StoreError) -> [Row] {
+    public static func parseCSV(_ text: String, file: String) throws -> [Row] {
         let records: [CSVFormat.Record]
         do { records = try CSVFormat.parse(text) } catch {
             switch error {
             case .unterminatedQuote(let line):
-                throw .invalidSeedLabels(file: file, problemCount: 1, firstProblem: "line \(line): unterminated quote")
+                throw StoreError.invalidSeedLabels(file: file, problemCount: 1, firstProblem: "line \(line): unterminated quote")
             case .strayQuote(let line):
-                throw .invalidSeedLabels(file: file, problemCount: 1, firstProblem: "line \(line): stray quote inside a field")
+                throw StoreError.invalidSeedLabels(file: file, problemCount: 1, firstProblem: "line \(line): stray quote inside a field")
             }
         }
         var rows: [Row] = []
@@ -49,7 +49,7 @@ public enum SeedLabels {
             rows.append(Row(path: fields[0], label: fields[1], origin: "\(file):\(record.line)"))
         }
         if let first = problems.first {
-            throw .invalidSeedLabels(file: file, problemCount: problems.count, firstProblem: first)
+            throw StoreError.invalidSeedLabels(file: file, problemCount: problems.count, firstProblem: first)
         }
         return rows
     }
@@ -57,11 +57,11 @@ public enum SeedLabels {
     /// Reads `<root>/<label>/<file>`: one row per regular, non-hidden file, label = folder name.
     ///
     /// Paths are `<root>/<label>/<file>` as strings; files directly in `root` are ignored.
-    public static func rowsFromClassFolders(root: String) throws(StoreError) -> [Row] {
+    public static func rowsFromClassFolders(root: String) throws -> [Row] {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw .invalidSeedLabels(file: root, problemCount: 1, firstProblem: "not a directory")
+            throw StoreError.invalidSeedLabels(file: root, problemCount: 1, firstProblem: "not a directory")
         }
         var rows: [Row] = []
         do {
@@ -75,7 +75,7 @@ public enum SeedLabels {
                 }
             }
         } catch {
-            throw .io(file: root, detail: error.localizedDescription)
+            throw StoreError.io(file: root, detail: error.localizedDescription)
         }
         return rows
     }
@@ -86,7 +86,7 @@ public enum SeedLabels {
     /// labels) are collected; if any, throws naming the first and the count. Repeated identical
     /// rows collapse into one.
     public static func resolve(_ rows: [Row], configuration: SessionConfiguration, file: String,
-                               identity: (String) -> String?) throws(StoreError) -> [Resolved] {
+                               identity: (String) -> String?) throws -> [Resolved] {
         var resolved: [Resolved] = []
         var byIdentity: [String: Verdict] = [:]
         var problems: [String] = []
@@ -115,7 +115,7 @@ public enum SeedLabels {
             resolved.append(Resolved(identity: id, path: row.path, verdict: verdict))
         }
         if let first = problems.first {
-            throw .invalidSeedLabels(file: file, problemCount: problems.count, firstProblem: first)
+            throw StoreError.invalidSeedLabels(file: file, problemCount: problems.count, firstProblem: first)
         }
         return resolved
     }
@@ -128,7 +128,7 @@ extension LabelStore {
     /// equals the seed label gets no new event, so importing the same file twice adds nothing.
     @discardableResult
     public func importSeedLabels(_ labels: [SeedLabels.Resolved], round: Int = 0, annotator: String,
-                                 at time: Date) throws(StoreError) -> Int {
+                                 at time: Date) throws -> Int {
         try write { db in
             let current = try Self.currentLabels(db)
             var added = 0

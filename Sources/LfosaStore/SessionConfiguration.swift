@@ -27,7 +27,7 @@ public struct SessionConfiguration: Codable, Hashable, Sendable {
     }
 
     /// Throws `StoreError.invalidConfiguration` naming the first problem found.
-    public func validate() throws(StoreError) {
+    public func validate() throws {
         func fail(_ message: String) -> StoreError { .invalidConfiguration(message) }
         if classNames.isEmpty { throw fail("no known classes") }
         if classKeys.count != classNames.count {

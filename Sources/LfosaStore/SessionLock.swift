@@ -15,20 +15,20 @@ final class SessionLock {
     private var descriptor: Int32
 
     /// Takes the lock or throws `StoreError.sessionInUse` with the holder's pid.
-    init(directory: String) throws(StoreError) {
+    init(directory: String) throws {
         path = (directory as NSString).appendingPathComponent("session.lock")
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0 {
-            throw .io(file: path, detail: String(cString: strerror(errno)))
+            throw StoreError.io(file: path, detail: String(cString: strerror(errno)))
         }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             let holder = SessionLock.readPid(fd: fd)
             close(fd)
             if code == EWOULDBLOCK || code == EAGAIN {
-                throw .sessionInUse(directory: directory, pid: holder)
+                throw StoreError.sessionInUse(directory: directory, pid: holder)
             }
-            throw .io(file: path, detail: String(cString: strerror(code)))
+            throw StoreError.io(file: path, detail: String(cString: strerror(code)))
         }
         let text = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)

@@ -99,7 +99,7 @@ public struct SessionStatus: Sendable {
 
 extension LabelStore {
     /// The session's status, computed from the stored history.
-    public func status() throws(StoreError) -> SessionStatus {
+    public func status() throws -> SessionStatus {
         let itemCount: Int = try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM item") ?? 0 }
         return SessionStatus.compute(configuration: configuration, itemCount: itemCount,
                                      events: try verdictEvents(), rounds: try rounds())

@@ -86,6 +86,6 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, LocalizedErro
 
 /// Runs `body`, turning any thrown error into a `StoreError` that names `file`.
 @inline(__always)
-func mappingErrors<T>(file: String, _ body: () throws -> T) throws(StoreError) -> T {
+func mappingErrors<T>(file: String, _ body: () throws -> T) throws -> T {
     do { return try body() } catch { throw StoreError.from(error, file: file) }
 }

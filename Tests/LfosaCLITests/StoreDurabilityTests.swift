@@ -76,7 +76,7 @@ import LfosaStore
         do {
             _ = try LabelStore.open(sessionDirectory: session, forLabeling: true)
             Issue.record("a second labeling open succeeded while the child held the session")
-        } catch {
+        } catch let error as StoreError {
             #expect(error == .sessionInUse(directory: session, pid: child.processIdentifier))
             #expect(error.description.contains("in use by pid \(child.processIdentifier)"))
         }

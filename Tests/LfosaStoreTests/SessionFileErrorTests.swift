@@ -116,7 +116,7 @@ import Testing
                 try store.record(.known(i % 3), item: "h\(i)", round: 0, annotator: "ada", at: t(Double(i)))
                 recorded += 1
             } catch {
-                failure = error
+                failure = error as? StoreError
                 break
             }
         }

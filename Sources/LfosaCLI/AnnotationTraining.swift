@@ -1,0 +1,157 @@
+import Foundation
+import LfosaEngine
+import LfosaNumerics
+
+/// What one background training job produced: the new ranking and what the screens show of it.
+struct AnnotationTrainingResult: @unchecked Sendable {
+    /// The ranking, best first (the batch plus the look-ahead the annotator may label while
+    /// the next job trains).
+    var ranking: [QueryItem]
+    var mixtures: [ClassMixture]
+    /// Pool indices of each mixture's group, in the order of its MAVs (nil unless requested).
+    var groupMembers: [[Int]]?
+    var summary: TrainingSummary
+    var trainSeconds: Double
+    var scoreSeconds: Double
+}
+
+/// How a background training job ended.
+enum AnnotationTrainingOutcome: @unchecked Sendable {
+    case finished(AnnotationTrainingResult)
+    case cancelled
+    case failed(String)
+}
+
+/// One retrain + score of an `ActiveLearningLoop` on a background thread.
+///
+/// Contract: while the job runs, only its thread touches the loop; the owner polls `outcome`
+/// (and `progress` for the screen) from the UI thread, and may `cancel()` — the engine checks
+/// the flag every optimiser step, so cancelling takes at most one step. `wait()` blocks until
+/// the thread has left the loop. Progress and outcome cross threads under one lock.
+final class AnnotationTrainingJob: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    private var latest: LfosaEngine.TrainingProgress?
+    private var result: AnnotationTrainingOutcome?
+    private let done = DispatchSemaphore(value: 0)
+    private var joined = false
+    /// When the job started (for the ETA).
+    let started = Date()
+    /// The round the ranking will be for.
+    let round: Int
+
+    /// Starts training `loop` now; `lookahead` ranked items are asked for; with
+    /// `withGroups`, the detector's groups are recomputed so the screen can split them by
+    /// ground truth (demo).
+    init(loop: ActiveLearningLoop, round: Int, lookahead: Int, withGroups: Bool) {
+        self.round = round
+        let box = LoopBox(loop: loop)
+        let thread = Thread { [self] in
+            let outcome = Self.run(box.loop, lookahead: lookahead, withGroups: withGroups, job: self)
+            lock.lock()
+            result = outcome
+            lock.unlock()
+            done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.name = "lfosa-training"
+        thread.start()
+    }
+
+    /// Asks the engine to stop at its next step (the networks keep their previous weights).
+    func cancel() {
+        lock.lock(); cancelled = true; lock.unlock()
+    }
+
+    var isCancelled: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return cancelled
+    }
+
+    /// The latest progress report, nil before the first.
+    var progress: LfosaEngine.TrainingProgress? {
+        lock.lock(); defer { lock.unlock() }
+        return latest
+    }
+
+    /// The outcome once the thread is done, nil while it runs.
+    var outcome: AnnotationTrainingOutcome? {
+        lock.lock(); defer { lock.unlock() }
+        return result
+    }
+
+    /// Blocks until the thread has finished with the loop; returns the outcome.
+    @discardableResult
+    func wait() -> AnnotationTrainingOutcome {
+        lock.lock()
+        let already = joined
+        joined = true
+        lock.unlock()
+        if !already { done.wait() }
+        return outcome ?? .cancelled
+    }
+
+    private func report(_ p: LfosaEngine.TrainingProgress) {
+        lock.lock(); latest = p; lock.unlock()
+    }
+
+    private struct LoopBox: @unchecked Sendable { let loop: ActiveLearningLoop }
+
+    private static func run(_ loop: ActiveLearningLoop, lookahead: Int, withGroups: Bool,
+                            job: AnnotationTrainingJob) -> AnnotationTrainingOutcome {
+        do {
+            let t0 = Date()
+            let summary = try loop.retrain(progress: { job.report($0) }, isCancelled: { job.isCancelled })
+            let t1 = Date()
+            if job.isCancelled { return .cancelled }
+            let ranking = try loop.nextQuery(batch: lookahead)
+            var groups: [[Int]]? = nil
+            if withGroups, let detector = loop.detector {
+                groups = detectorGroups(loop: loop, detector: detector)
+            }
+            return .finished(AnnotationTrainingResult(ranking: ranking, mixtures: loop.lastMixtures, groupMembers: groups,
+                                                      summary: summary, trainSeconds: t1.timeIntervalSince(t0),
+                                                      scoreSeconds: Date().timeIntervalSince(t1)))
+        } catch EngineError.cancelled {
+            return .cancelled
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    /// The pool indices the detector assigns to each known class, in pool order — the same
+    /// grouping `ClassMixture.maxActivations` follows (argmax over all detector outputs).
+    static func detectorGroups(loop: ActiveLearningLoop, detector: Network) -> [[Int]] {
+        var groups = [[Int]](repeating: [], count: loop.knownClasses)
+        let pool = loop.pool
+        var rng = SplitMix64(seed: 0)   // unused: no augmentation
+        var start = 0
+        let c = detector.classes
+        while start < pool.count {
+            let end = min(pool.count, start + loop.profile.inferenceBatch)
+            let slice = Array(pool[start..<end])
+            let x = makeBatch(from: loop.source, indices: slice, augmentation: .none, normalization: loop.normalization, rng: &rng)
+            let logits = detector.forward(x, mode: .inference).data
+            for (row, index) in slice.enumerated() {
+                var best = 0
+                for j in 1..<c where logits[row * c + j] > logits[row * c + best] { best = j }
+                if best < loop.knownClasses { groups[best].append(index) }
+            }
+            start = end
+        }
+        return groups
+    }
+}
+
+/// Training settings for interactive use: a bounded, fixed number of steps per round.
+enum AnnotationProfile {
+    /// The `fast` profile's network and schedules, with `steps` optimiser steps per network
+    /// per round (the first round too) at batch `batchSize`, warm-started.
+    static func interactive(steps: Int, batchSize: Int, architecture: Architecture = .referenceCNN) -> TrainingProfile {
+        TrainingProfile(name: "interactive-\(steps)x\(batchSize)", architecture: architecture, epochsPerRound: 1,
+                        firstRoundEpochs: 1, minStepsPerRound: steps, maxStepsPerRound: steps, batchSize: batchSize,
+                        schedule: .oneCycle(max: 0.05, warmupFraction: 0.25),
+                        warmSchedule: .oneCycle(max: 0.02, warmupFraction: 0.15),
+                        momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true, inferenceBatch: 256)
+    }
+}

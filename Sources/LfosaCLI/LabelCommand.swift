@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import LfosaData
+import LfosaEngine
+import LfosaStore
+import LfosaTerminal
+
+/// `lfosa label SOURCE --classes cat,dog`: annotate a pool in the terminal with LfOSA.
+struct LabelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "label",
+        abstract: "Label images in the terminal; LfOSA picks which ones to show.",
+        discussion: """
+            Shows each queried image as coloured block characters. Keys: 1-9 then letters for the \
+            classes, u unknown, space skip, backspace undo (any number of steps), g grid, m MAV \
+            histograms, ? help, q save and quit. Every verdict is committed to SESSION/labels.sqlite \
+            before the next image is shown; running the same command again resumes. Until every \
+            class has a few labels the images are random (cold start); after that the model \
+            retrains between batches on a background thread.
+            """
+    )
+
+    @Argument(help: "Image folder, CSV manifest or packed dataset (see lfosa dataset).")
+    var source: String?
+
+    @Option(help: "Known classes, comma separated (e.g. cat,dog). Not needed to resume.")
+    var classes: String?
+
+    @Option(help: "Session config JSON (source, classes, keys, batch, seed, annotator, session).")
+    var config: String?
+
+    @Option(help: "Session directory (default ./<source>.lfosa).")
+    var session: String?
+
+    @Option(help: "Images per batch.")
+    var batch: Int?
+
+    @Option(help: "Seed of every random choice (cold-start order, networks).")
+    var seed: UInt64?
+
+    @Option(help: "Annotator name stored with each verdict (default $USER).")
+    var annotator: String?
+
+    @Option(name: .customLong("train-steps"), help: "Optimiser steps per network per retraining.")
+    var trainSteps: Int = 60
+
+    @Option(name: .customLong("image-size"), help: "Side of the square training images (folders, CSV).")
+    var imageSize: Int = 32
+
+    @Option(name: .customLong("cold-start"), help: "Random batches until every class has this many labels.")
+    var coldStart: Int = 3
+
+    @Flag(name: .customLong("no-hint"), help: "Do not show the model's guess.")
+    var noHint = false
+
+    mutating func run() throws {
+        let file = try config.map { try AnnotationConfigFile.load($0) }
+        guard let sourceSpec = source ?? file?.source else {
+            throw AnnotationSetup.fail("label", "no SOURCE given (argument or \"source\" in --config)")
+        }
+        let batchSize = batch ?? file?.batch ?? 20
+        guard batchSize > 0, trainSteps > 0, imageSize >= 8, coldStart >= 0 else {
+            throw AnnotationSetup.fail("label", "--batch and --train-steps must be positive, --image-size at least 8")
+        }
+        let directory = session ?? file?.session ?? LabelStore.defaultSessionDirectory(forSource: sourceSpec)
+        let classList = classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? file?.classes
+        let database = (directory as NSString).appendingPathComponent(LabelStore.databaseFileName)
+        if classList == nil && !FileManager.default.fileExists(atPath: database) {
+            throw AnnotationSetup.fail("label", "--classes is required to start a new session (no session at \(directory))")
+        }
+
+        var dataset: LoadedDataset
+        do {
+            dataset = try DatasetLoader.load(spec: sourceSpec, options: LoadOptions(resize: ResizePolicy(width: imageSize, height: imageSize)))
+        } catch {
+            throw AnnotationSetup.fail("label", error.description)
+        }
+        let names = classList ?? []
+        let keyCount = classList?.count ?? 0
+        let baseKeys = try file?.keyMap(classCount: keyCount, file: config ?? "") ?? KeyMap.standard(classCount: keyCount)
+        if classList != nil && baseKeys.unboundClasses(classCount: names.count) > 0 {
+            throw AnnotationSetup.fail("label", "\(names.count) classes but only \(baseKeys.classKeys.count) class keys")
+        }
+        let absoluteSource = sourceSpec.hasPrefix("/") ? sourceSpec
+            : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(sourceSpec)
+        let who = AnnotationSetup.annotatorName(annotator ?? file?.annotator)
+        let seedValue = seed ?? file?.seed ?? 1
+        let sessionConfig = SessionConfiguration(source: absoluteSource, classNames: names,
+                                                 classKeys: baseKeys.classKeys.prefix(names.count).map(\.name),
+                                                 strategy: StrategyKind.lfosa.rawValue,
+                                                 strategyParameters: ["batch": "\(batchSize)", "train_steps": "\(trainSteps)"],
+                                                 seed: seedValue, annotator: who)
+        let (store, _) = try AnnotationSetup.openStore(directory: directory, configuration: sessionConfig,
+                                                       classesGiven: classList != nil, command: "label")
+        // Keys of a resumed session come from the store, overridden by the config file.
+        var keys = baseKeys
+        if classList == nil {
+            keys = try file?.keyMap(classCount: store.configuration.classNames.count, file: config ?? "")
+                ?? KeyMap.standard(classCount: store.configuration.classNames.count)
+            if file?.keys?.classes == nil {
+                keys.classKeys = store.configuration.classKeys.compactMap { KeyPress(name: $0) }
+            }
+        }
+        Runtime.prepareForNumerics(threads: nil)
+        var settings = AnnotationSettings()
+        settings.batch = batchSize
+        settings.coldStartLabels = coldStart
+        settings.seed = store.configuration.seed
+        settings.annotator = who
+        settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: 64)
+        let annotation: AnnotationSession
+        do {
+            annotation = try AnnotationSession(pool: dataset.train, store: store, settings: settings, showHints: !noHint)
+        } catch let error as StoreError {
+            store.close()
+            throw AnnotationSetup.fail("label", error.description)
+        }
+        try AnnotationSetup.runOnTerminal(annotation, keyMap: keys, demo: nil, command: "label")
+    }
+}

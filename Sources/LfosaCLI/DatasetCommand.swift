@@ -31,7 +31,7 @@ struct DatasetCommand: ParsableCommand {
         let dataset: LoadedDataset
         let start = DispatchTime.now().uptimeNanoseconds
         do {
-            dataset = try DatasetLoader.load(spec: source, options: loading.loadOptions())
+            dataset = try DatasetLoader.load(spec: source, options: loading.checkedLoadOptions())
         } catch {
             FileHandle.standardError.write(Data("lfosa dataset: \(error)\n".utf8))
             throw ExitCode.failure
@@ -61,18 +61,19 @@ struct DatasetLoadingOptions: ParsableArguments {
     @Option(help: "Decoding threads (default: all online cores).")
     var threads: Int?
 
-    func validate() throws {
-        guard size > 0 && size <= 4096 else { throw ValidationError("--size must be between 1 and 4096, got \(size)") }
-        guard ImageFit(rawValue: fit) != nil else { throw ValidationError("--fit must be crop or letterbox, got '\(fit)'") }
-        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive") }
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
-    }
-
-    func loadOptions(environment: [String: String] = ProcessInfo.processInfo.environment) -> LoadOptions {
-        LoadOptions(resize: ResizePolicy(width: size, height: size, fit: ImageFit(rawValue: fit) ?? .centreCrop),
-                    limits: DecodeLimits(maxPixels: maxPixels),
-                    cacheDirectory: noCache ? nil : (cache ?? DatasetLoadingOptions.defaultCacheDirectory(environment)),
-                    workers: threads ?? 0)
+    /// The options as `LoadOptions`; throws one line naming the bad option.
+    ///
+    /// Checked here rather than in `validate()` so a bad value is one line on stderr
+    /// (ArgumentParser's validation prints the usage too).
+    func checkedLoadOptions(environment: [String: String] = ProcessInfo.processInfo.environment) throws(DataError) -> LoadOptions {
+        guard size > 0 && size <= 4096 else { throw DataError(path: "--size", problem: "must be between 1 and 4096, got \(size)") }
+        guard let policy = ImageFit(rawValue: fit) else { throw DataError(path: "--fit", problem: "must be crop or letterbox, got '\(fit)'") }
+        guard maxPixels > 0 else { throw DataError(path: "--max-pixels", problem: "must be positive, got \(maxPixels)") }
+        if let threads, threads <= 0 { throw DataError(path: "--threads", problem: "must be positive, got \(threads)") }
+        return LoadOptions(resize: ResizePolicy(width: size, height: size, fit: policy),
+                           limits: DecodeLimits(maxPixels: maxPixels),
+                           cacheDirectory: noCache ? nil : (cache ?? DatasetLoadingOptions.defaultCacheDirectory(environment)),
+                           workers: threads ?? 0)
     }
 
     /// `$XDG_CACHE_HOME/lfosa`, else `$HOME/.cache/lfosa`; nil when neither is set.

@@ -55,7 +55,7 @@ public enum DatasetLoader {
             for s in scan.skipped { fp.add(s.path); fp.add(s.reason) }
             return try cached(source, options, key: fp.value) { () throws(DataError) in
                 if scan.files.isEmpty {
-                    throw DataError(path: source.path, problem: "no PNG or JPEG images found" + (scan.skipped.isEmpty ? " (empty directory)" : " (\(scan.skipped.count) other entries skipped)"))
+                    throw DataError(path: source.path, problem: "no PNG or JPEG images found" + (scan.skipped.isEmpty ? " (empty directory)" : " (\(scan.skipped.count) other \(scan.skipped.count == 1 ? "entry" : "entries") skipped)"))
                 }
                 return try decodeFiles(items, classNames: classNames, preSkipped: scan.skipped, source: source, options: options)
             }

@@ -97,7 +97,7 @@ struct ImageFolderTests {
         try withTempDirectory { dir in
             expectDataError(naming: dir, containing: "no PNG or JPEG images found (empty directory)") { _ = try DatasetLoader.load(spec: dir) }
             try writeFile(dir + "/readme.md", Array("# hi".utf8))
-            expectDataError(naming: dir, containing: "1 other entries skipped") { _ = try DatasetLoader.load(spec: dir) }
+            expectDataError(naming: dir, containing: "1 other entry skipped") { _ = try DatasetLoader.load(spec: dir) }
             try writeFile(dir + "/broken.png", [0x89, 0x50])
             expectDataError(naming: dir, containing: "none of the 1 image files could be decoded") { _ = try DatasetLoader.load(spec: dir) }
         }

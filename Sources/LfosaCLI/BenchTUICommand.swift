@@ -49,6 +49,9 @@ struct BenchTUICommand: ParsableCommand {
                                                                       iterations: iterations))
         add("render_direct", TerminalBenchmark.renderTimes(image: image, size: size, depth: .direct, dither: false,
                                                            iterations: iterations))
+        // CPU time of the rendering thread: the work itself, without waits for a busy machine.
+        add("render_palette256_cpu", TerminalBenchmark.renderTimes(image: image, size: size, depth: .palette256,
+                                                                   dither: false, iterations: iterations, source: .threadCPU))
         add("keystroke", TerminalBenchmark.keystrokeTimes(size: size, depth: .palette256, keystrokes: keystrokes, prefetch: false))
         add("keystroke_prefetched", TerminalBenchmark.keystrokeTimes(size: size, depth: .palette256, keystrokes: keystrokes,
                                                                      prefetch: true))

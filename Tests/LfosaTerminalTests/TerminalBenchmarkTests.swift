@@ -20,4 +20,7 @@ func keystrokeBenchmarkRunsThroughBatches(prefetch: Bool) {
     let image = TerminalBenchmark.syntheticImage(width: 40, height: 30, seed: 2)
     #expect(TerminalBenchmark.renderTimes(image: image, size: TerminalSize(width: 40, height: 12), depth: .direct,
                                           dither: false, iterations: 3).count == 3)
+    let cpu = TerminalBenchmark.renderTimes(image: image, size: TerminalSize(width: 40, height: 12), depth: .palette256,
+                                            dither: true, iterations: 3, source: .threadCPU)
+    #expect(cpu.count == 3 && cpu.allSatisfy { $0 > 0 && $0 < 1000 })
 }

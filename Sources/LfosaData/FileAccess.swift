@@ -41,7 +41,8 @@ enum FileAccess {
 
     /// An open descriptor on the regular file at `path` and its size.
     private static func openRegular(_ path: String, maxBytes: Int) throws(DataError) -> (Int32, Int) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused as not regular).
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { throw DataError(path: path, problem: "cannot open: \(errnoText())") }
         var st = stat()
         var problem: String? = nil

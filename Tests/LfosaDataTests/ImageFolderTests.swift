@@ -89,6 +89,17 @@ struct ImageFolderTests {
         }
     }
 
+    @Test func fifoIsRefusedWithoutWaiting() throws {
+        try withTempDirectory { dir in
+            #expect(mkfifo(dir + "/pipe.csv", 0o644) == 0)
+            #expect(mkfifo(dir + "/pipe.png", 0o644) == 0)
+            try writeFile(dir + "/ok.png", PNGCodec.encode(patternImage(width: 4, height: 4)))
+            expectDataError(naming: dir + "/pipe.csv", containing: "not a regular file") { _ = try DatasetLoader.load(spec: dir + "/pipe.csv") }
+            let d = try DatasetLoader.load(spec: dir)
+            #expect(d.train.count == 1 && d.skipped.first?.reason == "not a regular file or directory")
+        }
+    }
+
     @Test func unreadableFileGivesAClearError() {
         expectDataError(naming: "/nonexistent/x.png", containing: "cannot open") { _ = try FileAccess.read("/nonexistent/x.png") }
     }

@@ -1,0 +1,143 @@
+import Testing
+@testable import LfosaEngine
+import LfosaNumerics
+
+/// The loop end to end on tiny synthetic images: phases, verdict bookkeeping, determinism,
+/// snapshot/restore, cancellation, and every strategy.
+struct ActiveLearningLoopTests {
+    /// 1×8×8 images; class c lights quadrant c (4 classes), plus seeded noise.
+    static func syntheticSource(count: Int, seed: UInt64) -> (ImageBatchSource, [Int]) {
+        var rng = SplitMix64(seed: seed)
+        var pixels: [UInt8] = [], labels: [Int] = []
+        for i in 0..<count {
+            let c = i % 4
+            labels.append(c)
+            for y in 0..<8 {
+                for x in 0..<8 {
+                    let lit = (y / 4) * 2 + (x / 4) == c
+                    let v = (lit ? 180 : 40) + Int(rng.nextInt(below: 60))
+                    pixels.append(UInt8(min(255, v)))
+                }
+            }
+        }
+        return (ImageBatchSource(channels: 1, height: 8, width: 8, pixels: pixels), labels)
+    }
+
+    static let tinyProfile = TrainingProfile(
+        name: "test", architecture: .referenceCNN, epochsPerRound: 2, firstRoundEpochs: 4, minStepsPerRound: 8,
+        maxStepsPerRound: 12, batchSize: 16, schedule: .oneCycle(max: 0.05, warmupFraction: 0.2),
+        warmSchedule: .cosine(base: 0.02), momentum: 0.9, weightDecay: 5e-4, augmentation: .none, warmStart: true,
+        inferenceBatch: 64, mcDropout: 0.3)
+
+    /// Known classes 0 and 1; 8 labeled items to start.
+    static func makeLoop(_ kind: StrategyKind, seed: UInt64 = 5, profile: TrainingProfile = tinyProfile) -> (ActiveLearningLoop, [Int]) {
+        let (source, labels) = syntheticSource(count: 160, seed: 11)
+        let initial = (0..<160).filter { labels[$0] < 2 }.prefix(8).map { LabeledSets.Item(index: $0, label: labels[$0]) }
+        let loop = ActiveLearningLoop(source: source, knownClasses: 2, candidates: Array(0..<160), labeled: initial,
+                                      strategy: kind.make(), profile: profile, seed: seed)
+        return (loop, labels)
+    }
+
+    static func oracle(_ query: [QueryItem], _ labels: [Int]) -> [(index: Int, verdict: Verdict)] {
+        query.map { ($0.index, labels[$0.index] < 2 ? .known(labels[$0.index]) : .unknown) }
+    }
+
+    @Test func phasesAndBookkeeping() throws {
+        let (loop, labels) = Self.makeLoop(.lfosa)
+        #expect(loop.phase == .needsTraining)
+        #expect(throws: EngineError.self) { try loop.nextQuery(batch: 5) }
+        var progressCalls = 0
+        let summary = try loop.retrain(progress: { _ in progressCalls += 1 })
+        #expect(progressCalls > 0)
+        #expect(summary.detectorSamples == 8 && summary.classifierSamples == 8)
+        let query = try loop.nextQuery(batch: 10)
+        #expect(query.count == 10)
+        #expect(Set(query.map(\.index)).count == 10)
+        #expect(try loop.nextQuery(batch: 10) == query)      // pending query is returned again
+        #expect(throws: EngineError.self) { try loop.retrain() }
+        #expect(loop.lastMixtures.count == 2)
+        var verdicts = Self.oracle(query, labels)
+        verdicts[0].verdict = .skipped
+        try loop.record(verdicts)
+        let unknowns = verdicts.dropFirst().filter { $0.verdict == .unknown }.map(\.index)
+        #expect(loop.round == 1 && loop.phase == .needsTraining)
+        #expect(loop.pool.contains(verdicts[0].index))          // skipped stays
+        for i in unknowns { #expect(!loop.pool.contains(i) && loop.invalid.contains(i)) }
+        #expect(loop.labeled.count + loop.invalid.count + loop.pool.count == 160)
+        // a second round trains the detector on D_L ∪ D_I
+        let second = try loop.retrain()
+        #expect(second.detectorSamples == loop.labeled.count + loop.invalid.count)
+        #expect(throws: EngineError.self) { try loop.record([(index: loop.labeled.keys.first!, verdict: .unknown)]) }
+    }
+
+    @Test func sameSeedSameQueries() throws {
+        func run(_ seed: UInt64) throws -> [[Int]] {
+            let (loop, labels) = Self.makeLoop(.lfosa, seed: seed)
+            var queries: [[Int]] = []
+            for _ in 0..<2 {
+                try loop.retrain()
+                let q = try loop.nextQuery(batch: 12)
+                queries.append(q.map(\.index))
+                try loop.record(Self.oracle(q, labels))
+            }
+            return queries
+        }
+        let a = try run(5), b = try run(5)
+        #expect(a == b)
+    }
+
+    @Test func snapshotRebuildsTheSameSets() throws {
+        let (loop, labels) = Self.makeLoop(.random)
+        try loop.retrain()
+        try loop.record(Self.oracle(try loop.nextQuery(batch: 20), labels))
+        let snap = loop.snapshot()
+        let (source, _) = Self.syntheticSource(count: 160, seed: 11)
+        let rebuilt = ActiveLearningLoop(source: source, knownClasses: 2, candidates: Array(0..<160), restoring: snap,
+                                         strategy: StrategyKind.random.make(), profile: Self.tinyProfile, seed: 5)
+        #expect(rebuilt.pool == loop.pool)
+        #expect(rebuilt.labeled == loop.labeled && rebuilt.invalid == loop.invalid && rebuilt.round == 1)
+        #expect(rebuilt.snapshot() == snap)
+    }
+
+    @Test func cancellationKeepsPreviousNetworks() throws {
+        let (loop, labels) = Self.makeLoop(.lfosa)
+        try loop.retrain()
+        let before = loop.detector!.parameters.map(\.value)
+        try loop.record(Self.oracle(try loop.nextQuery(batch: 10), labels))
+        var calls = 0
+        #expect(throws: EngineError.cancelled) { try loop.retrain(isCancelled: { calls += 1; return calls > 3 }) }
+        #expect(loop.detector!.parameters.map(\.value) == before)
+        #expect(loop.phase == .needsTraining)
+    }
+
+    @Test(arguments: StrategyKind.allCases)
+    func everyStrategyRunsEndToEnd(_ kind: StrategyKind) throws {
+        let (loop, labels) = Self.makeLoop(kind)
+        let (test, testLabels) = Self.syntheticSource(count: 40, seed: 99)
+        let knownTest = (0..<40).filter { testLabels[$0] < 2 }
+        for _ in 0..<2 {
+            try loop.retrain()
+            let q = try loop.nextQuery(batch: 15)
+            #expect(q.count == 15, "\(kind)")
+            #expect(Set(q.map(\.index)).isSubset(of: Set(loop.pool)))
+            try loop.record(Self.oracle(q, labels))
+        }
+        try loop.retrain()
+        let predicted = loop.predictKnownClasses(test, indices: knownTest)
+        #expect(predicted.count == knownTest.count && predicted.allSatisfy { $0 == 0 || $0 == 1 })
+        #expect(loop.pool.count == 160 - 8 - 30)
+    }
+
+    @Test func lfosaPrefersKnownSamplesOnSeparableData() throws {
+        // Quadrant images are trivially separable: after one round with D_I, LfOSA's second
+        // query should be mostly known samples (the pool holds 50 % known).
+        let (loop, labels) = Self.makeLoop(.lfosa, profile: {
+            var p = Self.tinyProfile; p.minStepsPerRound = 40; p.maxStepsPerRound = 40; return p }())
+        try loop.retrain()
+        try loop.record(Self.oracle(try loop.nextQuery(batch: 20), labels))
+        try loop.retrain()
+        let q = try loop.nextQuery(batch: 20)
+        let known = q.filter { labels[$0.index] < 2 }.count
+        #expect(known >= 16, "known \(known) of 20")
+    }
+}

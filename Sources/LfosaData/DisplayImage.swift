@@ -10,7 +10,7 @@ extension ImagePool {
         precondition(i >= 0 && i < count, "item index out of range")
         guard let path = paths[i] else { return raster(at: i).rgb() }
         let decoder = ImageFileDecoder(limits: limits)
-        let decoded = try decoder.decodeFile(path, atLeast: (min(maxWidth, 1 << 20), min(maxHeight, 1 << 20)))
+        let decoded = try decoder.decodeFile(path, target: .fit(width: maxWidth, height: maxHeight))
         return Resampler.fit(decoded.image, maxWidth: maxWidth, maxHeight: maxHeight, enlarge: false)
     }
 }

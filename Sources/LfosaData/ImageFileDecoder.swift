@@ -39,8 +39,8 @@ public final class ImageFileDecoder {
 
     /// Decodes a PNG or JPEG held in memory to RGB.
     ///
-    /// `atLeast` lets JPEG decoding skip resolution that a later shrink would discard.
-    public func decode(_ bytes: UnsafeRawBufferPointer, path: String, atLeast: (width: Int, height: Int)? = nil) throws(DataError) -> Decoded {
+    /// `target` lets JPEG decoding skip resolution that a later shrink would discard.
+    public func decode(_ bytes: UnsafeRawBufferPointer, path: String, target: DecodeTarget = .full) throws(DataError) -> Decoded {
         if bytes.isEmpty { throw DataError(path: path, problem: "empty file (0 bytes)") }
         switch ImageFileFormat.detect(bytes) {
         case .png:
@@ -48,7 +48,7 @@ public final class ImageFileDecoder {
             return Decoded(image: image, originalWidth: image.width, originalHeight: image.height)
         case .jpeg:
             if jpeg == nil { jpeg = try JPEGDecoder() }
-            let image = try jpeg!.decode(bytes, path: path, limits: limits, atLeast: atLeast)
+            let image = try jpeg!.decode(bytes, path: path, limits: limits, target: target)
             let header = jpeg!.lastHeaderSize
             return Decoded(image: image, originalWidth: header.width, originalHeight: header.height)
         case nil:
@@ -60,11 +60,11 @@ public final class ImageFileDecoder {
     }
 
     /// Reads and decodes the file at `path`.
-    public func decodeFile(_ path: String, atLeast: (width: Int, height: Int)? = nil) throws(DataError) -> Decoded {
+    public func decodeFile(_ path: String, target: DecodeTarget = .full) throws(DataError) -> Decoded {
         let bytes = try FileAccess.read(path, maxBytes: limits.maxFileBytes)
         var result: Result<Decoded, DataError>!
         bytes.withUnsafeBytes { raw in
-            do throws(DataError) { result = .success(try decode(raw, path: path, atLeast: atLeast)) } catch { result = .failure(error) }
+            do throws(DataError) { result = .success(try decode(raw, path: path, target: target)) } catch { result = .failure(error) }
         }
         return try result.get()
     }
@@ -76,21 +76,13 @@ public final class ImageFileDecoder {
         var result: Result<(RasterImage, UInt64, Int, Int), DataError>!
         bytes.withUnsafeBytes { raw in
             do throws(DataError) {
-                let hint = ImageFileDecoder.minimumDecodeSize(raw, policy: policy)
-                let d = try decode(raw, path: path, atLeast: hint)
+                let target: DecodeTarget = policy.fit == .centreCrop ? .cover(width: policy.width, height: policy.height)
+                                                                     : .fit(width: policy.width, height: policy.height)
+                let d = try decode(raw, path: path, target: target)
                 result = .success((Resampler.resize(d.image, to: policy), ContentHash.xxh64(raw), d.originalWidth, d.originalHeight))
             } catch { result = .failure(error) }
         }
         return try result.get()
     }
 
-    /// For JPEG under a resize policy: the smallest decoded size that loses nothing the
-    /// final resize would keep (nil = decode at full size).
-    static func minimumDecodeSize(_ raw: UnsafeRawBufferPointer, policy: ResizePolicy) -> (width: Int, height: Int)? {
-        guard ImageFileFormat.detect(raw) == .jpeg else { return nil }
-        switch policy.fit {
-        case .centreCrop: return (policy.width, policy.height)
-        case .letterbox: return nil
-        }
-    }
 }

@@ -20,10 +20,10 @@ public final class JPEGDecoder {
 
     /// Decodes a JPEG held in memory to 8-bit RGB.
     ///
-    /// If `atLeast` is given, the image may be decoded at a reduced scale whose size is
-    /// still at least `atLeast` on both axes (or the smallest scale otherwise above it);
+    /// With a `target` other than `.full`, the image may be decoded at a reduced DCT scale
+    /// (1/2, 1/4, 1/8…) that still holds every pixel the final resize to `target` needs;
     /// `limits.maxPixels` applies to the full-size header dimensions.
-    public func decode(_ bytes: UnsafeRawBufferPointer, path: String, limits: DecodeLimits = .default, atLeast: (width: Int, height: Int)? = nil) throws(DataError) -> RasterImage {
+    public func decode(_ bytes: UnsafeRawBufferPointer, path: String, limits: DecodeLimits = .default, target: DecodeTarget = .full) throws(DataError) -> RasterImage {
         if bytes.isEmpty { throw DataError(path: path, problem: "empty file (0 bytes)") }
         guard bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF else {
             throw DataError(path: path, problem: "not a JPEG file (wrong signature)")
@@ -37,7 +37,7 @@ public final class JPEGDecoder {
         try limits.checkPixels(width: Int(w), height: Int(h), path: path, format: "JPEG")
         lastHeaderSize = (Int(w), Int(h))
         var outW = w, outH = h
-        if let need = atLeast {
+        if let need = target.minimumSize(width: Int(w), height: Int(h)) {
             var n: Int32 = 0
             if let factors = tjGetScalingFactors(&n) {
                 var best: (Int32, Int32)? = nil
@@ -110,6 +110,32 @@ public final class JPEGDecoder {
 private extension String {
     /// libjpeg's wording for truncated data.
     var localizedPremature: Bool { contains("Premature end") }
+}
+
+/// What a decoded image will be resized to, so decoders may skip resolution it discards.
+public enum DecodeTarget: Sendable, Equatable {
+    /// Keep full resolution.
+    case full
+    /// The result must still cover `width × height` on both axes (centre crop).
+    case cover(width: Int, height: Int)
+    /// The result will be scaled to fit inside `width × height` (letterbox, display).
+    case fit(width: Int, height: Int)
+
+    /// The smallest decoded size that loses nothing, for an image of `width × height`;
+    /// nil when full resolution is needed.
+    public func minimumSize(width: Int, height: Int) -> (width: Int, height: Int)? {
+        switch self {
+        case .full:
+            return nil
+        case .cover(let tw, let th):
+            return (tw, th)
+        case .fit(let tw, let th):
+            guard width > 0, height > 0 else { return nil }
+            let s = min(Double(tw) / Double(width), Double(th) / Double(height))
+            if s >= 1 { return nil }
+            return (Int((s * Double(width)).rounded(.up)), Int((s * Double(height)).rounded(.up)))
+        }
+    }
 }
 
 /// JPEG encoding (exports, test fixtures) through TurboJPEG.

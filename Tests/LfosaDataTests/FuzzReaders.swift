@@ -28,8 +28,8 @@ func fuzzReaders(_ input: UnsafeRawBufferPointer) {
         }
     case 1:
         if let decoder = try? JPEGDecoder() {
-            let hint: (width: Int, height: Int)? = selector & 8 == 0 ? nil : (16, 16)
-            if let image = try? decoder.decode(data, path: "fuzz.jpg", limits: limits, atLeast: hint) {
+            let target: DecodeTarget = selector & 8 == 0 ? .full : (selector & 16 == 0 ? .cover(width: 16, height: 16) : .fit(width: 20, height: 9))
+            if let image = try? decoder.decode(data, path: "fuzz.jpg", limits: limits, target: target) {
                 precondition(image.pixels.count == image.width * image.height * 3)
             }
         }

@@ -14,9 +14,14 @@ struct JPEGCodecTests {
 
     @Test func scaledDecodeKeepsAtLeastTheRequestedSize() throws {
         let jpeg = try JPEGCodec.encode(smoothImage(width: 256, height: 128))
-        let d = try jpeg.withUnsafeBytes { try ImageFileDecoder().decode($0, path: "s.jpg", atLeast: (32, 32)) }
+        let d = try jpeg.withUnsafeBytes { try ImageFileDecoder().decode($0, path: "s.jpg", target: .cover(width: 32, height: 32)) }
         #expect(d.originalWidth == 256 && d.originalHeight == 128)
         #expect(d.image.width == 64 && d.image.height == 32)
+        // Letterbox into 32×32 needs only 32×16: 1/8 scale.
+        let f = try jpeg.withUnsafeBytes { try ImageFileDecoder().decode($0, path: "s.jpg", target: .fit(width: 32, height: 32)) }
+        #expect(f.image.width == 32 && f.image.height == 16)
+        let full = try jpeg.withUnsafeBytes { try ImageFileDecoder().decode($0, path: "s.jpg", target: .fit(width: 1000, height: 1000)) }
+        #expect(full.image.width == 256)
     }
 
     @Test func badJPEGsAreRefused() throws {

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (run with `swift run -c release`); each prints one JSON line.",
-        subcommands: [BenchEngineCommand.self]
+        subcommands: [BenchEngineCommand.self, BenchDataCommand.self, BenchStoreCommand.self, BenchTUICommand.self]
     )
 }
 

@@ -16,6 +16,7 @@ import Darwin
 /// In raw mode Ctrl-C arrives as a byte; it is reported as `.interrupt` like SIGINT.
 /// One instance at a time per process (curses state is global).
 public final class CursesTerminal: Terminal {
+    /// Why curses could not start.
     public enum Failure: Error, CustomStringConvertible {
         case cannotOpen(String)
         public var description: String {

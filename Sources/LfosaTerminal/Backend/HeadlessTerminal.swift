@@ -25,6 +25,7 @@ public final class HeadlessTerminal: Terminal {
     /// Keys still queued.
     public var pendingKeys: Int { queue.count }
 
+    /// Queues keys for `readKey`, in order.
     public func enqueue(_ keys: KeyPress...) { queue.append(contentsOf: keys) }
 
     /// Queues one `.character` per character of `text`.

@@ -4,6 +4,7 @@
 /// shorter pace, `-` to the next longer. While `paused` or `humanInControl` the simulator
 /// must not answer (`AnnotatorState.applySimulated` ignores it).
 public struct DemoControl: Hashable, Sendable {
+    /// The selectable times between simulated verdicts, fastest first.
     public static let paces: [Duration] = [
         .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(200),
         .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),

@@ -4,6 +4,7 @@
 /// then recall so far, the pace and who is labeling. The most recent batches are kept when
 /// the rows do not all fit.
 public enum DemoPanel {
+    /// Draws the panel into `rect` (clipped to it).
     public static func draw(_ model: DemoPanelModel, keys: KeyMap, into grid: inout CellGrid, rect: Rect,
                             context: ScreenContext) {
         let theme = context.theme, g = context.glyphs, ascii = context.ascii

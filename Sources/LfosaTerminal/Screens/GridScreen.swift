@@ -29,8 +29,10 @@ public struct GridViewModel: Hashable, Sendable {
 /// `geometry` tells the state machine how many columns and rows fit
 /// (`AnnotatorState.setGridGeometry`); the page shown is the one holding the cursor.
 public enum GridScreen {
+    /// A thumbnail tile in cells: frame, 16×8 image, caption line.
     public static let tileWidth = 18
     public static let tileHeight = 11
+    /// Below this size the screen draws `TooSmallScreen` instead.
     public static let minimumSize = TerminalSize(width: tileWidth, height: tileHeight + 2)
 
     /// Thumbnail columns and rows that fit on `size` (at least 1×1).
@@ -38,6 +40,7 @@ public enum GridScreen {
         (max(1, size.width / tileWidth), max(1, (size.height - 2) / tileHeight))
     }
 
+    /// The page of thumbnails holding `model.cursor`.
     public static func render(_ model: GridViewModel, context: ScreenContext) -> CellGrid {
         guard context.size.fits(minimumSize) else { return TooSmallScreen.render(need: minimumSize, context: context) }
         let theme = context.theme, g = context.glyphs

@@ -1,5 +1,6 @@
 /// The help screen (`?`): every key binding, class keys with their class names.
 public enum HelpScreen {
+    /// Every binding of `keys` in columns; demo keys only when `demo`.
     public static func render(keys: KeyMap, classNames: [String], demo: Bool, context: ScreenContext) -> CellGrid {
         let theme = context.theme
         var grid = context.blankGrid()

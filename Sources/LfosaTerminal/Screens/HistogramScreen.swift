@@ -7,7 +7,9 @@
 /// the MAV range under the plot; "n" and "queried" in the title. When the panels do not
 /// all fit they are paged (`page`, shown as "page 2/4" in the header).
 public enum HistogramScreen {
+    /// The smallest panel drawn; panels are laid out at least this large.
     public static let panelMinimum = TerminalSize(width: 24, height: 8)
+    /// Below this size the screen draws `TooSmallScreen` instead.
     public static let minimumSize = TerminalSize(width: 24, height: 9)
 
     /// Columns and rows of panels for `count` panels on `size`.

@@ -4,6 +4,7 @@
 /// Pure: `render` is a function of the view model, the key map and the context. Below
 /// `minimumSize` it draws the too-small screen instead.
 public enum LabelingScreen {
+    /// Below this size the screen draws `TooSmallScreen` instead.
     public static let minimumSize = TerminalSize(width: 60, height: 16)
 
     /// Where things go on a screen of `size`.
@@ -34,6 +35,7 @@ public enum LabelingScreen {
                                      depth: context.depth, dither: context.dither, background: context.theme.background)
     }
 
+    /// The screen for `model`; class keys and hints come from `keys`.
     public static func render(_ model: LabelingViewModel, keys: KeyMap, context: ScreenContext) -> CellGrid {
         guard context.size.fits(minimumSize) else { return TooSmallScreen.render(need: minimumSize, context: context) }
         var grid = context.blankGrid()

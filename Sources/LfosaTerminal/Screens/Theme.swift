@@ -15,6 +15,7 @@ public struct Theme: Hashable, Sendable {
     public var curveLow: RGB
     public var curveHigh: RGB
 
+    /// Light text on black.
     public static let dark = Theme(
         background: RGB(0, 0, 0), text: RGB(229, 229, 229), dim: RGB(127, 127, 127),
         accent: RGB(92, 92, 255), frame: RGB(127, 127, 127), good: RGB(0, 205, 0),
@@ -25,6 +26,7 @@ public struct Theme: Hashable, Sendable {
     public var title: CellStyle { CellStyle(foreground: accent, background: background, attributes: [.bold]) }
     public var frameStyle: CellStyle { CellStyle(foreground: frame, background: background) }
     public var highlight: CellStyle { CellStyle(foreground: text, background: background, attributes: [.reverse]) }
+    /// Text in colour `c` on the theme background.
     public func colored(_ c: RGB, bold: Bool = false) -> CellStyle {
         CellStyle(foreground: c, background: background, attributes: bold ? [.bold] : [])
     }

@@ -1,5 +1,6 @@
 /// Drawn instead of a screen when the terminal is smaller than that screen needs.
 public enum TooSmallScreen {
+    /// "terminal too small" and the size needed, centred, in plain ASCII.
     public static func render(need: TerminalSize, context: ScreenContext) -> CellGrid {
         var grid = context.blankGrid()
         let lines = ["terminal too small", "need \(need.width)x\(need.height), have \(context.size.width)x\(context.size.height)"]

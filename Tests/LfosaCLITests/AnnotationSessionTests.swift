@@ -70,7 +70,7 @@ import LfosaTerminal
         let id = { pool.identities[batch[$0]] }
         #expect(try reopened.currentLabels() == [id(0): .known(0), id(1): .known(1), id(2): .known(0)])
         let events = try reopened.verdictEvents()
-        #expect(events.count == 6)
+        #expect(events.count == 5)
         #expect(events.filter(\.isRetracted).map(\.verdict) == [.unknown, .skipped])
         // The screen showed the third item again after the undo, then the fourth after labeling it.
         #expect(terminal.screen.text().contains("4/5"))

@@ -171,7 +171,7 @@ enum Snapshots {
                              ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀                      │
                              ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀                      │
                                                                                   pool #4711                                                                           │
-         1-3 class · u unknown · space skip · bksp undo · g grid · m MAV · ? help · q quit
+         1-3 class · u unknown · space skip · bksp undo · q quit · ? help · g grid · m MAV
         """##,
     "labeling-60x16-ansi16": ##"""
          ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀  │ 12/20 · round 3
@@ -189,7 +189,7 @@ enum Snapshots {
          ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀  │ ████████░░░░░░░░░░░░░░░░░░
          ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀  │
                   pool #4711           │
-         1-3 class · u unknown · space skip · bksp undo · g grid ·…
+         1-3 class · u unknown · space skip · bksp undo · q quit ·…
         """##,
     "labeling-80x24-monochromeASCII": ##"""
            ::::::::::::::::::::::::--------------------    | 12/20 - round 3
@@ -215,7 +215,7 @@ enum Snapshots {
            ::::::::::::::::::::::::--------------------    |
            ::::::::::::::::::::::::--------------------    |
                             pool #4711                     |
-         1-3 class - u unknown - space skip - bksp undo - g grid - m MAV - ? help - q ~
+         1-3 class - u unknown - space skip - bksp undo - q quit - ? help - g grid - m~
         """##,
     "labeling-80x24-palette256": ##"""
            ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀    │ 12/20 · round 3
@@ -241,7 +241,7 @@ enum Snapshots {
            ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀    │
            ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀    │
                             pool #4711                     │
-         1-3 class · u unknown · space skip · bksp undo · g grid · m MAV · ? help · q …
+         1-3 class · u unknown · space skip · bksp undo · q quit · ? help · g grid · m…
         """##,
     "labeling-demo-120x40": ##"""
          ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀  │ 12/20 · round 3
@@ -283,7 +283,7 @@ enum Snapshots {
          ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀  │
          ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀  │
                                           pool #4711                                   │
-         1-3 class · u unknown · space skip · bksp undo · g grid · m MAV · ? help · q quit
+         1-3 class · u unknown · space skip · bksp undo · q quit · ? help · g grid · m MAV
         """##,
     "labeling-style-60x16-ansi16": ##"""
          ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀  │ 12/20 · round 3
@@ -301,7 +301,7 @@ enum Snapshots {
          ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀  │
          ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀  │
                   pool #4711           │
-         1-3 class · u unknown · space skip · bksp undo · g grid ·…
+         1-3 class · u unknown · space skip · bksp undo · q quit ·…
         --
         abbbbbbbbbbbbbbccccccccccccccaadaeeeeeeeeeeeeeeeaaaaaaaaaaaa
         abbbbbbbbbbbbbbccccccccccccccaadaaaaaaaaaaaaaaaaaaaaaaaaaaaa

@@ -138,9 +138,10 @@ public enum LabelingScreen {
         let last = keys.classKeys.prefix(model.classes.count).last?.label ?? ""
         let range = first == last ? first : "\(first)-\(last)"
         let d = " " + context.glyphs.dot + " "
+        // Most needed first: a narrow terminal cuts the end of the line.
         let hint = [range + " class", "\(keys.unknown.label) unknown", "\(keys.skip.label) skip",
-                    "\(keys.undo.label) undo", "\(keys.grid.label) grid", "\(keys.histograms.label) MAV",
-                    "\(keys.help.label) help", "\(keys.quit.label) quit"].joined(separator: d)
+                    "\(keys.undo.label) undo", "\(keys.quit.label) quit", "\(keys.help.label) help",
+                    "\(keys.grid.label) grid", "\(keys.histograms.label) MAV"].joined(separator: d)
         grid.text(hint, x: rect.x + 1, y: rect.y, width: rect.width - 2, style: theme.dimmed, ascii: context.ascii)
     }
 }

@@ -145,21 +145,3 @@ public enum CIFARReader {
         return names.count == expected ? names : nil
     }
 }
-
-extension StringProtocol {
-    /// Without leading and trailing characters from `set`.
-    func trimmed(_ set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
-    }
-}
-
-extension Result where Failure == DataError {
-    /// The failure's problem text, or nil on success.
-    var failureProblem: String? {
-        if case .failure(let e) = self { return e.problem }
-        return nil
-    }
-}

@@ -25,7 +25,7 @@ public enum IDXReader {
             throw DataError(path: path, problem: "not an IDX file (wrong magic)")
         }
         guard bytes[2] == 0x08 else {
-            throw DataError(path: path, problem: String(format2: bytes[2]) + " element type is not supported (only unsigned bytes, 0x08)")
+            throw DataError(path: path, problem: "IDX element type \(hexByte(bytes[2])) is not supported (only unsigned bytes, 0x08)")
         }
         let ndims = Int(bytes[3])
         guard ndims >= 1 && ndims <= 4 else { throw DataError(path: path, problem: "IDX file has \(ndims) dimensions (expected 1 to 4)") }
@@ -151,17 +151,5 @@ public enum IDXReader {
         if classCount <= 0 { return [] }
         if path.lowercased().contains("fashion") && classCount <= 10 { return fashionNames }
         return (0..<classCount).map(String.init)
-    }
-}
-
-extension String {
-    init(format2 byte: UInt8) {
-        let digits = Array("0123456789ABCDEF")
-        self = "IDX 0x" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 15)])
-    }
-
-    func replacingFirst(_ target: String, with replacement: String) -> String {
-        guard let r = range(of: target) else { return self }
-        return replacingCharacters(in: r, with: replacement)
     }
 }

@@ -89,8 +89,7 @@ enum ImageFolderScan {
                 visited.insert(id)
                 try walk(path, className: className ?? name, depth: depth + 1, visited: &visited, into: &result)
             case S_IFREG:
-                let ext = name.split(separator: ".", omittingEmptySubsequences: false).count > 1
-                    ? String(name[name.index(after: name.lastIndex(of: ".")!)...]).lowercased() : ""
+                let ext = name.lastIndex(of: ".").map { String(name[name.index(after: $0)...]).lowercased() } ?? ""
                 if decodableExtensions.contains(ext) {
                     result.files.append(ScannedFile(path: path, className: className, size: Int(st.st_size),
                                                     modified: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),

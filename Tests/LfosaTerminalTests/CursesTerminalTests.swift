@@ -1,4 +1,5 @@
 import CNcursesw
+import Synchronization
 import Testing
 @testable import LfosaTerminal
 #if canImport(Glibc)
@@ -107,6 +108,27 @@ import Glibc
         let times = TerminalBenchmark.keystrokeTimes(on: term, keystrokes: 5, images: 2, imageSide: 32, prefetch: true)
         #expect(times.count == 5)
         #expect(term.cellContents(x: 0, y: 0) != nil)
+    }
+
+    @Test func aSecondTerminalWaitsForTheFirstToBeRestored() async throws {
+        final class Flag: Sendable {
+            let value = Atomic<Bool>(false)
+            var opened: Bool { value.load(ordering: .sequentiallyConsistent) }
+        }
+        let flag = Flag()
+        let first = try open("xterm-256color")
+        let second = Task.detached { () -> Bool in
+            guard let term = try? CursesTerminal(terminalType: "xterm-256color", outputPath: "/dev/null",
+                                                 inputPath: "/dev/null", locale: "C.UTF-8") else { return false }
+            flag.value.store(true, ordering: .sequentiallyConsistent)
+            term.restore()
+            return true
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!flag.opened)
+        first.restore()
+        #expect(await second.value)
+        #expect(flag.opened)
     }
 
     @Test func unknownTerminalTypeThrows() {

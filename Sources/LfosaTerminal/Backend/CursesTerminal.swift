@@ -14,7 +14,8 @@ import Darwin
 /// argument (extended pairs), direct RGB colour numbers where terminfo has `RGB`.
 /// `restore()` calls `endwin`; the `TerminalGuard` covers signals, crashes and `exit`.
 /// In raw mode Ctrl-C arrives as a byte; it is reported as `.interrupt` like SIGINT.
-/// One instance at a time per process (curses state is global).
+/// One instance at a time per process (curses state is global): a second `init` waits until
+/// the first instance is restored, so concurrent users (parallel tests) take turns.
 public final class CursesTerminal: Terminal {
     /// Why curses could not start.
     public enum Failure: Error, CustomStringConvertible {
@@ -45,10 +46,16 @@ public final class CursesTerminal: Terminal {
     /// - `depth`: forces a colour depth instead of choosing from terminfo.
     public init(terminalType: String? = nil, outputPath: String? = nil, inputPath: String? = nil,
                 locale: String = "", depth forcedDepth: ColorDepth? = nil) throws {
+        CursesTerminal.exclusive.wait()
         let prior = setlocale(LC_ALL, nil).map { String(cString: $0) }
         previousLocale = prior
         var started = false
-        defer { if !started, let prior { setlocale(LC_ALL, prior) } }
+        defer {
+            if !started {
+                if let prior { setlocale(LC_ALL, prior) }
+                CursesTerminal.exclusive.signal()
+            }
+        }
         setlocale(LC_ALL, locale)
         let out: UnsafeMutablePointer<FILE>
         let input: UnsafeMutablePointer<FILE>
@@ -229,5 +236,9 @@ public final class CursesTerminal: Terminal {
         ownedFiles.forEach { fclose($0) }
         ownedFiles = []
         if let previousLocale { setlocale(LC_ALL, previousLocale) }
+        CursesTerminal.exclusive.signal()
     }
+
+    /// Held from a successful `init` until `restore()`.
+    static let exclusive = ProcessSemaphore()
 }

@@ -32,7 +32,8 @@ final class AnnotationRunLoop {
     private var lastSimulated: Duration = .zero
     private var messageShownAt: Duration?
     private var lastMessage: String?
-    /// Keystroke → frame-drawn times in milliseconds (for measurements).
+    /// Verdict (keystroke or simulated) → next frame drawn, in milliseconds: the store commit,
+    /// the state change and the render (for measurements).
     private(set) var keyLatencies: [Double] = []
     /// Frames drawn.
     private(set) var frames = 0
@@ -94,12 +95,14 @@ final class AnnotationRunLoop {
         guard state.mode == .label, state.current < state.itemCount else { return nil }
         guard terminal.elapsed - lastSimulated >= demo.pace else { return nil }
         lastSimulated = terminal.elapsed
+        let start = ContinuousClock.now
         let item = session.batch[state.current]
         let verdict: LfosaTerminal.Verdict = truth(item).map { .known($0) } ?? .unknown
         let actions = driver.state.applySimulated(verdict)
         if try perform(actions) { return .quit }
         _ = syncBatch()
         draw()
+        keyLatencies.append(Double((ContinuousClock.now - start) / .microseconds(1)) / 1000)
         return nil
     }
 

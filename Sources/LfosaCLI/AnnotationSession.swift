@@ -14,7 +14,7 @@ struct AnnotationSettings {
     var coldStartLabels: Int = 3
     /// Ranked items asked for beyond the batch, labeled while the next model trains.
     var lookahead: Int = 40
-    var profile: TrainingProfile = AnnotationProfile.interactive(steps: 60, batchSize: 64)
+    var profile: TrainingProfile = AnnotationProfile.interactive(steps: 30, batchSize: 32)
     var strategy: StrategyKind = .lfosa
     var seed: UInt64 = 1
     /// The annotator name written with every verdict (undo withdraws only this annotator's).

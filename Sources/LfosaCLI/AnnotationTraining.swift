@@ -104,11 +104,16 @@ final class AnnotationTrainingJob: @unchecked Sendable {
             let summary = try loop.retrain(progress: { job.report($0) }, isCancelled: { job.isCancelled })
             let t1 = Date()
             if job.isCancelled { return .cancelled }
-            let ranking = try loop.nextQuery(batch: lookahead)
+            // With groups, the whole pool is ranked: every item's predicted class gives the
+            // mixture groups in pool order (no second inference pass).
+            let full = try loop.nextQuery(batch: withGroups ? Int.max : lookahead)
             var groups: [[Int]]? = nil
-            if withGroups, let detector = loop.detector {
-                groups = detectorGroups(loop: loop, detector: detector)
+            if withGroups {
+                var g = [[Int]](repeating: [], count: loop.knownClasses)
+                for item in full { if let c = item.predictedClass, c < g.count { g[c].append(item.index) } }
+                groups = g.map { $0.sorted() }
             }
+            let ranking = Array(full.prefix(lookahead))
             return .finished(AnnotationTrainingResult(ranking: ranking, mixtures: loop.lastMixtures, groupMembers: groups,
                                                       summary: summary, trainSeconds: t1.timeIntervalSince(t0),
                                                       scoreSeconds: Date().timeIntervalSince(t1)))
@@ -117,29 +122,6 @@ final class AnnotationTrainingJob: @unchecked Sendable {
         } catch {
             return .failed("\(error)")
         }
-    }
-
-    /// The pool indices the detector assigns to each known class, in pool order — the same
-    /// grouping `ClassMixture.maxActivations` follows (argmax over all detector outputs).
-    static func detectorGroups(loop: ActiveLearningLoop, detector: Network) -> [[Int]] {
-        var groups = [[Int]](repeating: [], count: loop.knownClasses)
-        let pool = loop.pool
-        var rng = SplitMix64(seed: 0)   // unused: no augmentation
-        var start = 0
-        let c = detector.classes
-        while start < pool.count {
-            let end = min(pool.count, start + loop.profile.inferenceBatch)
-            let slice = Array(pool[start..<end])
-            let x = makeBatch(from: loop.source, indices: slice, augmentation: .none, normalization: loop.normalization, rng: &rng)
-            let logits = detector.forward(x, mode: .inference).data
-            for (row, index) in slice.enumerated() {
-                var best = 0
-                for j in 1..<c where logits[row * c + j] > logits[row * c + best] { best = j }
-                if best < loop.knownClasses { groups[best].append(index) }
-            }
-            start = end
-        }
-        return groups
     }
 }
 

@@ -46,7 +46,10 @@ struct DemoCommand: ParsableCommand {
     var pace: Int = 200
 
     @Option(name: .customLong("train-steps"), help: "Optimiser steps per network per retraining.")
-    var trainSteps: Int = 60
+    var trainSteps: Int = 30
+
+    @Option(name: .customLong("train-batch"), help: "Images per optimiser step.")
+    var trainBatch: Int = 32
 
     @Option(help: "Session directory (default: a new directory under /tmp).")
     var session: String?
@@ -57,8 +60,8 @@ struct DemoCommand: ParsableCommand {
     var headlessRounds: Int?
 
     mutating func run() throws {
-        guard batch > 0, trainSteps > 0, pace >= 0, pool >= 0 else {
-            throw AnnotationSetup.fail("demo", "--batch and --train-steps must be positive, --pace and --pool not negative")
+        guard batch > 0, trainSteps > 0, trainBatch > 0, pace >= 0, pool >= 0 else {
+            throw AnnotationSetup.fail("demo", "--batch, --train-steps and --train-batch must be positive, --pace and --pool not negative")
         }
         var dataset: LoadedDataset
         do { dataset = try DatasetLoader.load(spec: source) } catch { throw AnnotationSetup.fail("demo", error.description) }
@@ -114,7 +117,7 @@ struct DemoCommand: ParsableCommand {
         settings.batch = batch
         settings.seed = seed
         settings.annotator = annotator
-        settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: 64)
+        settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch)
         let annotation = try AnnotationSession(pool: train, store: store, settings: settings, groundTruth: truth,
                                                seedItems: Set(split.initialLabeled))
         if let rounds = headlessRounds {
@@ -141,8 +144,9 @@ struct DemoCommand: ParsableCommand {
                 lastReport = session.jobTimings.count
                 let t = session.jobTimings.last!
                 let p = session.precisionHistory.last
-                FileHandle.standardError.write(Data(String(format: "round %d: retrain %.2f s, score %.2f s%@\n", lastReport, t.train, t.score,
-                                                           p.map { String(format: ", precision %.2f (random %.2f)", $0.lfosa, $0.random) } ?? "").utf8))
+                let line = String(format: "round %d: retrain %.2f s, score %.2f s", lastReport, t.train, t.score)
+                    + (p.map { String(format: ", precision %.2f (random %.2f)", $0.lfosa, $0.random) } ?? "")
+                FileHandle.standardError.write(Data((line + "\n").utf8))
             }
             return session.jobTimings.count >= rounds && !session.isTraining
         })
@@ -150,11 +154,20 @@ struct DemoCommand: ParsableCommand {
         session.store.close()
         let train = session.jobTimings.map(\.train), score = session.jobTimings.map(\.score)
         let precision = session.precisionHistory
-        print(String(format: "{\"rounds\":%d,\"retrain_mean_s\":%.3f,\"retrain_max_s\":%.3f,\"score_mean_s\":%.3f,\"wall_s\":%.1f,\"precision\":[%@],\"random\":[%@],\"recall\":%.4f,\"exit\":\"%@\"}",
-                     train.count, train.reduce(0, +) / Double(max(1, train.count)), train.max() ?? 0,
-                     score.reduce(0, +) / Double(max(1, score.count)), Date().timeIntervalSince(wall),
-                     precision.map { String(format: "%.2f", $0.lfosa) }.joined(separator: ","),
-                     precision.map { String(format: "%.2f", $0.random) }.joined(separator: ","),
-                     session.recall ?? 0, "\(exit)"))
+        let latency = loop.keyLatencies.sorted()
+        let p50 = latency.isEmpty ? 0 : latency[latency.count / 2]
+        let p99 = latency.isEmpty ? 0 : latency[min(latency.count - 1, latency.count * 99 / 100)]
+        func f(_ v: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", v) }
+        let fields: [(String, String)] = [
+            ("rounds", "\(train.count)"), ("retrain_mean_s", f(train.reduce(0, +) / Double(max(1, train.count)))),
+            ("retrain_max_s", f(train.max() ?? 0)), ("score_mean_s", f(score.reduce(0, +) / Double(max(1, score.count)))),
+            ("verdict_to_frame_ms_p50", f(p50)), ("verdict_to_frame_ms_p99", f(p99)), ("verdicts", "\(latency.count)"),
+            ("precision", "[" + precision.map { f($0.lfosa, 2) }.joined(separator: ",") + "]"),
+            ("random", "[" + precision.map { f($0.random, 2) }.joined(separator: ",") + "]"),
+            ("recall", f(session.recall ?? 0, 4)), ("wall_s", f(Date().timeIntervalSince(wall), 1)),
+            ("pool", "\(session.candidates.count)"), ("profile", "\"\(session.settings.profile.name)\""),
+            ("exit", "\"\(exit)\""),
+        ]
+        print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
     }
 }

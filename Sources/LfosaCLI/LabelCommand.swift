@@ -42,7 +42,10 @@ struct LabelCommand: ParsableCommand {
     var annotator: String?
 
     @Option(name: .customLong("train-steps"), help: "Optimiser steps per network per retraining.")
-    var trainSteps: Int = 60
+    var trainSteps: Int = 30
+
+    @Option(name: .customLong("train-batch"), help: "Images per optimiser step.")
+    var trainBatch: Int = 32
 
     @Option(name: .customLong("image-size"), help: "Side of the square training images (folders, CSV).")
     var imageSize: Int = 32
@@ -59,8 +62,8 @@ struct LabelCommand: ParsableCommand {
             throw AnnotationSetup.fail("label", "no SOURCE given (argument or \"source\" in --config)")
         }
         let batchSize = batch ?? file?.batch ?? 20
-        guard batchSize > 0, trainSteps > 0, imageSize >= 8, coldStart >= 0 else {
-            throw AnnotationSetup.fail("label", "--batch and --train-steps must be positive, --image-size at least 8")
+        guard batchSize > 0, trainSteps > 0, trainBatch > 0, imageSize >= 8, coldStart >= 0 else {
+            throw AnnotationSetup.fail("label", "--batch, --train-steps and --train-batch must be positive, --image-size at least 8")
         }
         let directory = session ?? file?.session ?? LabelStore.defaultSessionDirectory(forSource: sourceSpec)
         let classList = classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? file?.classes
@@ -107,7 +110,7 @@ struct LabelCommand: ParsableCommand {
         settings.coldStartLabels = coldStart
         settings.seed = store.configuration.seed
         settings.annotator = who
-        settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: 64)
+        settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch)
         let annotation: AnnotationSession
         do {
             annotation = try AnnotationSession(pool: dataset.train, store: store, settings: settings, showHints: !noHint)

@@ -214,6 +214,9 @@ final class AnnotationRunLoop {
         }
         model.coldStartNotice = s.coldStartNotice
         model.message = s.message
+        if s.batch.isEmpty && !s.isTraining && model.message == nil {
+            model.message = "every image has a verdict: q saves and quits (lfosa export takes the labels out)"
+        }
         if let control = state.demo {
             model.demo = DemoPanelModel(lfosaPrecision: s.precisionHistory.map(\.lfosa),
                                         randomPrecision: s.precisionHistory.map(\.random), recall: s.recall ?? 0, control: control)

@@ -162,4 +162,61 @@ import LfosaTerminal
         #expect(model.panels.allSatisfy { $0.isKnown == nil || $0.isKnown!.count == $0.mavs.count })
         session.shutdown()
     }
+
+    @Test func aClassKeyTakesOverFromTheSimulatedAnnotatorInTheDemo() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pool = Self.pool(count: 30)
+        let store = try Self.createStore(dir)
+        defer { store.close() }
+        let truth: (Int) -> Int? = { i in pool.labels[i] == 2 ? nil : pool.labels[i] }
+        let session = try AnnotationSession(pool: pool, store: store, settings: Self.settings(batch: 6, coldStart: 50),
+                                            groundTruth: truth)
+        let first = session.batch
+        let terminal = HeadlessTerminal(size: TerminalSize(width: 120, height: 40))
+        // Paused: the simulator does not answer; the human labels the first item against its truth.
+        terminal.type("pu")
+        let loop = AnnotationRunLoop(session: session, terminal: terminal, keyMap: .standard(classCount: 2),
+                                     demo: DemoControl(pace: .milliseconds(20)))
+        #expect(try loop.run(stopWhenIdle: { terminal.pendingKeys == 0 }) == .scriptEnded)
+        #expect(loop.driver.state.demo?.humanInControl == true)
+        #expect(session.labels == [first[0]: .unknown])
+        // Handing back (p) lets the simulator answer the rest from ground truth.
+        terminal.type("p")
+        _ = try loop.run(stopWhenIdle: { session.labels.count >= 6 })
+        for i in first.dropFirst() {
+            #expect(session.labels[i] == (truth(i).map { StoreVerdict.known($0) } ?? .unknown))
+        }
+        #expect(terminal.screen.text().contains("demo: LfOSA vs Random"))
+    }
+
+    @Test func aSignalWhileTrainingStopsPromptlyAndKeepsEveryLabel() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pool = Self.pool(count: 30)
+        let store = try Self.createStore(dir)
+        var settings = Self.settings(batch: 4, coldStart: 1)
+        settings.profile = AnnotationProfile.interactive(steps: 100_000, batchSize: 8)   // would train for minutes
+        let session = try AnnotationSession(pool: pool, store: store, settings: settings)
+        let batch = session.batch
+        let terminal = HeadlessTerminal(size: TerminalSize(width: 120, height: 40))
+        // Both classes get a label in the first batch, so training starts when it is complete.
+        terminal.type("1212")
+        let loop = AnnotationRunLoop(session: session, terminal: terminal, keyMap: .standard(classCount: 2))
+        let exit = try loop.run(stopWhenIdle: {
+            if session.isTraining { terminal.signal(.terminate) }
+            return terminal.pendingKeys == 0 && !session.isTraining
+        })
+        #expect(exit == .interrupted(.terminate))
+        let clock = ContinuousClock()
+        let start = clock.now
+        session.shutdown()
+        #expect(clock.now - start < .seconds(10))
+        #expect(!session.isTraining)
+        store.close()
+        let reopened = try LabelStore.open(sessionDirectory: dir + "/s.lfosa", forLabeling: false)
+        defer { reopened.close() }
+        #expect(try reopened.currentLabels().count == 4)
+        #expect(try reopened.currentLabels()[pool.identities[batch[3]]] == .known(1))
+    }
 }

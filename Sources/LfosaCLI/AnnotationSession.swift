@@ -110,7 +110,7 @@ final class AnnotationSession {
         seededShuffle(&order, using: &rng)
         coldOrder = order
 
-        try store.upsertItems(firsts.map { (identity: pool.identities[$0], path: pool.paths[$0]) })
+        try store.upsertItems(firsts.map { (identity: pool.identities[$0], path: pool.paths[$0].map(Self.absolutePath)) })
         let resume = try store.resumeState()
         var mirror: [Int: StoreVerdict] = [:]
         for (identity, verdict) in try store.currentLabels() {
@@ -135,6 +135,11 @@ final class AnnotationSession {
             try nextBatchAfterCompletion()
             if !mirror.isEmpty { message = "resumed: \(labeledCount) label(s) in the store" }
         }
+    }
+
+    /// `path` made absolute against the working directory (stored paths must not depend on it).
+    static func absolutePath(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
     }
 
     // MARK: - Derived state
@@ -296,7 +301,8 @@ final class AnnotationSession {
         batch = items
         standby = rest
         batchVersion += 1
-        try? store.saveQueue(round: round, identities: (items + rest).map { pool.identities[$0] })
+        // The standby remainder is not saved: after a restart it goes back to the pool.
+        try? store.saveQueue(round: round, identities: items.map { pool.identities[$0] })
     }
 
     /// Teaches the engine the store's labels: records new ones, rebuilds on changes; writes

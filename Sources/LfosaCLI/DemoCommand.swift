@@ -94,7 +94,7 @@ struct DemoCommand: ParsableCommand {
 
         let directory = session ?? NSTemporaryDirectory() + "lfosa-demo-\(getpid())-\(Int(Date().timeIntervalSince1970))"
         let annotator = "demo"
-        let config = SessionConfiguration(source: dataset.path, classNames: names, classKeys: keys.classKeys.map(\.name),
+        let config = SessionConfiguration(source: AnnotationSession.absolutePath(dataset.path), classNames: names, classKeys: keys.classKeys.map(\.name),
                                           strategy: StrategyKind.lfosa.rawValue,
                                           strategyParameters: ["batch": "\(batch)", "pool": "\(train.count)", "mismatch": "\(mismatch)"],
                                           seed: seed, annotator: annotator)

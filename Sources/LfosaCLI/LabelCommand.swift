@@ -72,6 +72,7 @@ struct LabelCommand: ParsableCommand {
             throw AnnotationSetup.fail("label", "--classes is required to start a new session (no session at \(directory))")
         }
 
+        FileHandle.standardError.write(Data("lfosa label: reading \(sourceSpec)...\n".utf8))
         var dataset: LoadedDataset
         do {
             dataset = try DatasetLoader.load(spec: sourceSpec, options: LoadOptions(resize: ResizePolicy(width: imageSize, height: imageSize)))
@@ -84,8 +85,7 @@ struct LabelCommand: ParsableCommand {
         if classList != nil && baseKeys.unboundClasses(classCount: names.count) > 0 {
             throw AnnotationSetup.fail("label", "\(names.count) classes but only \(baseKeys.classKeys.count) class keys")
         }
-        let absoluteSource = sourceSpec.hasPrefix("/") ? sourceSpec
-            : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(sourceSpec)
+        let absoluteSource = AnnotationSession.absolutePath(dataset.path)
         let who = AnnotationSetup.annotatorName(annotator ?? file?.annotator)
         let seedValue = seed ?? file?.seed ?? 1
         let sessionConfig = SessionConfiguration(source: absoluteSource, classNames: names,

@@ -113,9 +113,12 @@ check_status "s['classes'] == {'circle': 2, 'square': 1} and s['unknown'] == 0 a
 "$LFOSA" export --session "$SESSION_DIR" --format csv --out "$WORK/labels.csv" >/dev/null
 python3 - "$WORK/labels.csv" <<'EOF' || fail "export after quit"
 import csv, sys
+import os
 rows = list(csv.DictReader(open(sys.argv[1])))
 labels = sorted(r["label"] for r in rows)
 assert labels == ["circle", "circle", "square"], labels
+for r in rows:
+    assert os.path.isfile(r["path"]), "exported path does not exist: " + r["path"]
 EOF
 
 # --- 2. resume, label two, SIGKILL mid-batch ---------------------------------------------

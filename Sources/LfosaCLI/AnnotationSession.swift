@@ -130,7 +130,7 @@ final class AnnotationSession {
         if !pending.isEmpty {
             installBatch(pending, standby: [])
             if !isColdStart { startTraining() }
-            message = "resumed: \(pending.count) image(s) left in round \(round)"
+            message = "resumed: \(pending.count) image(s) left in round \(round + 1)"
         } else {
             try nextBatchAfterCompletion()
             if !mirror.isEmpty { message = "resumed: \(labeledCount) label(s) in the store" }

@@ -10,6 +10,7 @@
 # 3. Resumes, labels two more, kills the process with SIGKILL mid-batch, resumes again and
 #    checks that every earlier label is there and the rest of the batch is offered; a resize to
 #    a tiny window shows the too-small notice; SIGHUP (a dropped SSH link) saves and exits 0.
+# 4. Resumes once more; Ctrl-C (raw mode: a byte, treated as SIGINT) saves and exits 0.
 # Builds nothing. Exit status 0 = pass; any failure prints the screen and exits 1.
 set -euo pipefail
 
@@ -159,4 +160,15 @@ tm kill-server
 check_status "s['classes'] == {'circle': 3, 'square': 2} and s['unknown'] == 1 and s['retracted'] == 1" \
     "after SIGHUP: circle 3, square 2, unknown 1"
 
-echo "tui_label_e2e: ok (label, undo, quit, SIGKILL + resume, resize, SIGHUP)"
+# --- 4. Ctrl-C in raw mode saves and exits like SIGINT -------------------------------------
+start_label
+wait_for "resumed: 4 image(s) left"
+send u
+wait_for_regex "u unknown +2"
+send C-c
+[[ "$(wait_exit)" == "LFOSA_EXIT=0" ]] || fail "Ctrl-C did not exit cleanly"
+wait_for "stopped (interrupt); saved: circle 3, square 2, unknown 2"
+tm kill-server
+check_status "s['unknown'] == 2" "after Ctrl-C: the last verdict was kept"
+
+echo "tui_label_e2e: ok (label, undo, quit, SIGKILL + resume, resize, SIGHUP, Ctrl-C)"

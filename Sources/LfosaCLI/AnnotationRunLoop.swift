@@ -92,7 +92,7 @@ final class AnnotationRunLoop {
     private func simulate() throws -> AnnotationExit? {
         guard let demo = driver.state.demo, demo.simulatorActive, let truth = session.groundTruth else { return nil }
         let state = driver.state
-        guard state.mode == .label, state.current < state.itemCount else { return nil }
+        guard state.mode == .label || state.mode == .histograms, state.current < state.itemCount else { return nil }
         guard terminal.elapsed - lastSimulated >= demo.pace else { return nil }
         lastSimulated = terminal.elapsed
         let start = ContinuousClock.now

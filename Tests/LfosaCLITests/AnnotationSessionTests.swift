@@ -219,4 +219,23 @@ import LfosaTerminal
         #expect(try reopened.currentLabels().count == 4)
         #expect(try reopened.currentLabels()[pool.identities[batch[3]]] == .known(1))
     }
+
+    @Test func aSessionConfigRebindsKeysAndRejectsConflicts() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let good = dir + "/good.json", clash = dir + "/clash.json", broken = dir + "/broken.json"
+        try Data(#"{"classes": ["cat", "dog"], "keys": {"classes": ["a", "s"], "unknown": "x", "skip": "space"}}"#.utf8)
+            .write(to: URL(fileURLWithPath: good))
+        try Data(#"{"keys": {"unknown": "1"}}"#.utf8).write(to: URL(fileURLWithPath: clash))
+        try Data(#"{"classes": ["cat", "#.utf8).write(to: URL(fileURLWithPath: broken))
+        let file = try AnnotationConfigFile.load(good)
+        #expect(file.classes == ["cat", "dog"])
+        let keys = try file.keyMap(classCount: 2, file: good)
+        #expect(keys.classKeys == [.character("a"), .character("s")])
+        #expect(keys.command(for: .character("x")) == .unknown)
+        #expect(keys.command(for: .character("u")) == nil)
+        #expect(throws: (any Error).self) { try AnnotationConfigFile.load(clash).keyMap(classCount: 2, file: clash) }
+        #expect(throws: (any Error).self) { try AnnotationConfigFile.load(broken) }
+        #expect(throws: (any Error).self) { try AnnotationConfigFile.load(dir + "/missing.json") }
+    }
 }

@@ -63,10 +63,14 @@ start_label() {
     tm new-session -d -s e2e -x 120 -y 40 \
         "cd '$WORK' && LC_ALL=C.UTF-8 '$LFOSA' label images --classes circle,square --session '$SESSION_DIR' --batch 10 --annotator e2e; echo \"LFOSA_EXIT=\$?\" > '$WORK/exit'; sleep 600"
 }
+# The lfosa process in the pane: the child of the pane's shell (read from /proc, no procps needed).
 lfosa_pid() {
-    local shell_pid
+    local shell_pid p pid comm state ppid rest
     shell_pid="$(tm list-panes -t e2e -F '#{pane_pid}')"
-    pgrep -P "$shell_pid" -f "lfosa label" | head -1
+    for p in /proc/[0-9]*; do
+        read -r pid comm state ppid rest < "$p/stat" 2>/dev/null || continue
+        if [[ "$ppid" == "$shell_pid" && "$comm" == "(lfosa)" ]]; then echo "$pid"; return 0; fi
+    done
 }
 wait_exit() {
     local i

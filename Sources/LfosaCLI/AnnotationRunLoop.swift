@@ -10,7 +10,7 @@ enum AnnotationExit: Equatable {
     case quit
     /// SIGINT, SIGTERM or SIGHUP (the terminal reported it).
     case interrupted(TerminalInterruption)
-    /// `maxFrames`/script ran out (headless tests and benchmarks).
+    /// The caller's `stopWhenIdle` said so (headless tests and measurements).
     case scriptEnded
 }
 

@@ -64,14 +64,19 @@ final class AnnotationSession {
     private(set) var standby: [Int] = []
     /// What the model said about queried items (hint, histogram counts).
     private(set) var queried: [Int: QueryItem] = [:]
+    /// The background retrain + score, while one runs.
     private(set) var job: AnnotationTrainingJob?
+    /// Per-class MAVs and fitted mixtures of the latest scoring (histogram screen).
     private(set) var mixtures: [ClassMixture] = []
+    /// Pool indices behind each mixture's MAVs, in the same order (demos, for the truth split).
     private(set) var groupMembers: [[Int]]?
+    /// The round the mixtures were fitted in.
     private(set) var mixtureRound: Int?
     /// Per finished batch (demo): LfOSA's precision and a seeded random draw's on the same pool.
     private(set) var precisionHistory: [(lfosa: Double, random: Double)] = []
     /// Seconds of the last finished job (train, score).
     private(set) var lastJobSeconds: (train: Double, score: Double)?
+    /// Every finished job's seconds (train, score), oldest first.
     private(set) var jobTimings: [(train: Double, score: Double)] = []
     /// A line for the status bar (cleared by the run loop after it is shown).
     var message: String?

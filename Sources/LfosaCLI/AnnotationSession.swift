@@ -387,8 +387,14 @@ final class AnnotationSession {
 
     private func startTraining() {
         guard job == nil, !loop.labeled.isEmpty else { return }
+        let target = StoreBox(store: store)
         job = AnnotationTrainingJob(loop: loop, round: loop.round, lookahead: settings.batch + settings.lookahead,
-                                    withGroups: groundTruth != nil)
+                                    withGroups: groundTruth != nil, checkpoint: { bytes in
+            // A file write beside the database (atomic, fsynced): no SQLite access off the UI thread.
+            do { try target.store.saveModel(name: LabelExport.weightsFileName, bytes: bytes); return nil } catch {
+                return "\(error)"
+            }
+        })
     }
 
     /// The running job's progress for the screen (fraction over both networks, ETA).
@@ -426,12 +432,15 @@ final class AnnotationSession {
             mixtureRound = job.round
             lastJobSeconds = (result.trainSeconds, result.scoreSeconds)
             jobTimings.append((result.trainSeconds, result.scoreSeconds))
+            if let problem = result.checkpointProblem { message = "classifier not saved: \(problem)" }
             for item in result.ranking { queried[item.index] = item }
             let fresh = result.ranking.map(\.index).filter { labels[$0] == nil }
             installBatch(Array(fresh.prefix(settings.batch)), standby: Array(fresh.dropFirst(settings.batch)))
             return true
         }
     }
+
+    private struct StoreBox: @unchecked Sendable { let store: LabelStore }
 
     /// Stops training and flushes the store (call before closing).
     func shutdown() {

@@ -13,6 +13,8 @@ struct AnnotationTrainingResult: @unchecked Sendable {
     var summary: TrainingSummary
     var trainSeconds: Double
     var scoreSeconds: Double
+    /// Why the classifier checkpoint could not be written, if it could not.
+    var checkpointProblem: String?
 }
 
 /// How a background training job ended.
@@ -43,11 +45,14 @@ final class AnnotationTrainingJob: @unchecked Sendable {
     /// Starts training `loop` now; `lookahead` ranked items are asked for; with
     /// `withGroups`, the detector's groups are recomputed so the screen can split them by
     /// ground truth (demo).
-    init(loop: ActiveLearningLoop, round: Int, lookahead: Int, withGroups: Bool) {
+    /// `checkpoint`, when given, receives the trained classifier's weight archive (on the job's
+    /// thread) and returns a problem description if it could not store it.
+    init(loop: ActiveLearningLoop, round: Int, lookahead: Int, withGroups: Bool,
+         checkpoint: (@Sendable ([UInt8]) -> String?)? = nil) {
         self.round = round
         let box = LoopBox(loop: loop)
         let thread = Thread { [self] in
-            let outcome = Self.run(box.loop, lookahead: lookahead, withGroups: withGroups, job: self)
+            let outcome = Self.run(box.loop, lookahead: lookahead, withGroups: withGroups, checkpoint: checkpoint, job: self)
             lock.lock()
             result = outcome
             lock.unlock()
@@ -98,7 +103,7 @@ final class AnnotationTrainingJob: @unchecked Sendable {
     private struct LoopBox: @unchecked Sendable { let loop: ActiveLearningLoop }
 
     private static func run(_ loop: ActiveLearningLoop, lookahead: Int, withGroups: Bool,
-                            job: AnnotationTrainingJob) -> AnnotationTrainingOutcome {
+                            checkpoint: (@Sendable ([UInt8]) -> String?)?, job: AnnotationTrainingJob) -> AnnotationTrainingOutcome {
         do {
             let t0 = Date()
             let summary = try loop.retrain(progress: { job.report($0) }, isCancelled: { job.isCancelled })
@@ -114,9 +119,21 @@ final class AnnotationTrainingJob: @unchecked Sendable {
                 groups = g.map { $0.sorted() }
             }
             let ranking = Array(full.prefix(lookahead))
+            let scoreSeconds = Date().timeIntervalSince(t1)
+            var problem: String? = nil
+            if let checkpoint, let classifier = loop.classifier {
+                let archive = WeightArchive(network: classifier, metadata: [
+                    "architecture": loop.profile.architecture.rawValue, "classes": "\(loop.knownClasses)",
+                    "input_shape": loop.source.imageShape.map(String.init).joined(separator: "x"),
+                    "round": "\(loop.round)", "labeled": "\(loop.labeled.count)", "profile": loop.profile.name,
+                    "normalization_mean": loop.normalization.mean.map { "\($0)" }.joined(separator: ","),
+                    "normalization_std": loop.normalization.std.map { "\($0)" }.joined(separator: ","),
+                ])
+                problem = checkpoint(archive.encoded())
+            }
             return .finished(AnnotationTrainingResult(ranking: ranking, mixtures: loop.lastMixtures, groupMembers: groups,
                                                       summary: summary, trainSeconds: t1.timeIntervalSince(t0),
-                                                      scoreSeconds: Date().timeIntervalSince(t1)))
+                                                      scoreSeconds: scoreSeconds, checkpointProblem: problem))
         } catch EngineError.cancelled {
             return .cancelled
         } catch {

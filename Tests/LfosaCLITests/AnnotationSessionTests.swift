@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import LfosaCLI
 import LfosaData
+import LfosaNumerics
 import LfosaStore
 import LfosaTerminal
 
@@ -156,6 +157,10 @@ import LfosaTerminal
         #expect(session.batch.allSatisfy { session.queried[$0] != nil })   // ranked by the model: hints exist
         #expect(session.mixtures.count == 2)
         #expect(try store.rounds().count >= 1)
+        // The trained classifier is checkpointed in the session, where `lfosa export` finds it.
+        let weights = try #require(try store.loadModel(name: LabelExport.weightsFileName))
+        let archive = try WeightArchive(decoding: weights)
+        #expect(archive.metadata["classes"] == "2")
         // The histogram screen gets one panel per class, split by ground truth in the demo.
         let model = loop.histogramModel()
         #expect(model.panels.count == 2)

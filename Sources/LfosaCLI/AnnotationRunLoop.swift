@@ -117,11 +117,11 @@ final class AnnotationRunLoop {
                 }
             case .skip(let item):
                 try session.record(.skipped, position: item)
-            case .undo(let item?):
+            case .undo(.some):
+                // A step inside the batch: the store's latest verdict is that item's.
                 if let withdrawn = try session.undoLatest() {
                     session.message = "undo: \(session.describe(withdrawn)) withdrawn"
                 }
-                _ = item
             case .undo(nil):
                 _ = try session.undoEarlier()
             case .unskip:

@@ -14,15 +14,15 @@ enum SimulatePlot {
         var lo = yRange?.lowerBound ?? (allPoints.map { $0.mean - $0.std }.min() ?? 0)
         var hi = yRange?.upperBound ?? (allPoints.map { $0.mean + $0.std }.max() ?? 1)
         if hi <= lo { lo -= 0.5; hi += 0.5 }
-        func x(_ r: Int) -> Double { left + (w - left - right) * Double(r) / Double(maxRound) }
-        func y(_ v: Double) -> Double { top + (h - top - bottom) * (1 - (v - lo) / (hi - lo)) }
+        func x(_ r: Int) -> String { String(format: "%.1f", left + (w - left - right) * Double(r) / Double(maxRound)) }
+        func y(_ v: Double) -> String { String(format: "%.1f", top + (h - top - bottom) * (1 - (v - lo) / (hi - lo))) }
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         s += "<text x=\"\(w / 2 - 60)\" y=\"22\" font-size=\"15\">\(escape(title))</text>\n"
         for i in 0...5 {
             let v = lo + (hi - lo) * Double(i) / 5
             s += "<line x1=\"\(left)\" y1=\"\(y(v))\" x2=\"\(w - right)\" y2=\"\(y(v))\" stroke=\"#ddd\"/>"
-            s += "<text x=\"\(left - 8)\" y=\"\(y(v) + 4)\" text-anchor=\"end\">\(String(format: "%.2f", v))</text>\n"
+            s += "<text x=\"\(left - 8)\" y=\"\(y(v))\" dy=\"4\" text-anchor=\"end\">\(String(format: "%.2f", v))</text>\n"
         }
         for r in 0...maxRound {
             s += "<text x=\"\(x(r))\" y=\"\(h - bottom + 18)\" text-anchor=\"middle\">\(r)</text>"

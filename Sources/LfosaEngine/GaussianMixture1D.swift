@@ -89,6 +89,17 @@ public struct GaussianMixture1D: Sendable, Equatable, Codable {
     /// Posterior of the larger-mean component (LfOSA's weight w).
     public func knownPosteriors(_ values: [Double]) -> [Double] { posteriors(values, component: 1) }
 
+    /// Log-odds log(w / (1 − w)) of the larger-mean component for each value.
+    ///
+    /// Monotone in the posterior w but exact where w rounds to 1 (or 0), so it orders samples
+    /// whose posteriors are all 1.0 in floating point.
+    public func knownLogOdds(_ values: [Double]) -> [Double] {
+        values.map { x in
+            let l = logWeightedDensities(x)
+            return l[1] - l[0]
+        }
+    }
+
     /// Density of the mixture at `x` (for plotting the histogram screen).
     public func density(at x: Double) -> Double {
         let l = logWeightedDensities(x)

@@ -12,7 +12,9 @@ public struct ClassMixture: Sendable, Equatable {
 
 /// The LfOSA score of every pool sample and the resulting query order.
 ///
-/// Ranking tiers, best first: (0) samples of fitted groups by w descending; (1) samples of
+/// Ranking tiers, best first: (0) samples of fitted groups by w descending (compared through
+/// the exact log-odds, so samples whose w rounds to 1.0 are still ordered; the official code
+/// leaves them in arbitrary order), ties by MAV descending; (1) samples of
 /// degenerate known-class groups by MAV descending (w is reported as 0 — no posterior
 /// exists); (2) samples predicted unknown, w = 0, by how close they came to a known class
 /// (largest known logit minus unknown logit, descending). Ties keep pool order.
@@ -37,6 +39,7 @@ public struct MaxActivationRanking: Sendable {
         var maxActivation = [Float](repeating: 0, count: n)
         var weight = [Float](repeating: 0, count: n)
         var tier = [Int](repeating: 2, count: n)
+        var logOdds = [Double](repeating: 0, count: n)
         var margin = [Float](repeating: 0, count: n)
         var groups = [[Int]](repeating: [], count: knownClasses)
         for i in 0..<n {
@@ -59,22 +62,25 @@ public struct MaxActivationRanking: Sendable {
             let fitted = GaussianMixture1D.fit(mavs.map(Double.init), options: options)
             if let g = fitted {
                 let post = g.knownPosteriors(mavs.map(Double.init))
-                for (k, i) in members.enumerated() { weight[i] = Float(post[k]); tier[i] = 0 }
+                let odds = g.knownLogOdds(mavs.map(Double.init))
+                for (k, i) in members.enumerated() { weight[i] = Float(post[k]); logOdds[i] = odds[k]; tier[i] = 0 }
             } else {
                 for i in members { tier[i] = 1 }
             }
             mixtures.append(ClassMixture(predictedClass: c, maxActivations: mavs, mixture: fitted))
         }
-        let t = tier, w = weight, m = maxActivation, mg = margin
+        let t = tier, lo = logOdds, m = maxActivation, mg = margin
         let order = (0..<n).sorted { a, b in
             if t[a] != t[b] { return t[a] < t[b] }
-            let ka: Float, kb: Float
             switch t[a] {
-            case 0: ka = w[a]; kb = w[b]
-            case 1: ka = m[a]; kb = m[b]
-            default: ka = mg[a]; kb = mg[b]
+            case 0:
+                if lo[a] != lo[b] { return lo[a] > lo[b] }
+                if m[a] != m[b] { return m[a] > m[b] }
+            case 1:
+                if m[a] != m[b] { return m[a] > m[b] }
+            default:
+                if mg[a] != mg[b] { return mg[a] > mg[b] }
             }
-            if ka != kb { return ka > kb }
             return a < b
         }
         self.predictedClass = predictedClass

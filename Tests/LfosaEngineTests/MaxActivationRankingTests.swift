@@ -35,9 +35,24 @@ struct MaxActivationRankingTests {
         let r = MaxActivationRanking(logits: logits(rows), columns: 3, knownClasses: 2, unknownColumn: 2, options: .paper)
         #expect(r.mixtures[0].mixture == nil)   // all MAVs equal
         #expect(r.mixtures[1].mixture != nil)
-        #expect(r.order[0] == 3)                         // fitted class-1 group by w (MAV 7 owns the
-        #expect(Array(r.order[1..<3]).sorted() == [2, 4])  // high component; 1 and 3 underflow to w = 0)
+        // fitted class-1 group: MAV 7 owns the narrow high component; 3 and 1 both have w ≈ 0
+        // in floating point but their log-odds still order them (3 before 1)
+        #expect(Array(r.order.prefix(3)) == [3, 4, 2])
         #expect(Array(r.order.suffix(2)) == [0, 1])     // degenerate group, ties in pool order
+    }
+
+    @Test func saturatedPosteriorsAreOrderedByLogOdds() throws {
+        // w rounds to 1.0 for the whole high cluster; the order must still follow the exact
+        // posterior log-odds, not pool order.
+        let mavs: [Float] = [12, 0, 0.5, 10.2, 1, 10.6, 11.3, 10.9]
+        let r = MaxActivationRanking(logits: mavs.flatMap { [$0, -50, -50] }, columns: 3, knownClasses: 2,
+                                     unknownColumn: 2, options: .paper)
+        let g = try #require(r.mixtures[0].mixture)
+        let odds = g.knownLogOdds(mavs.map(Double.init))
+        let expected = (0..<mavs.count).sorted { odds[$0] > odds[$1] }
+        #expect(r.order == expected)
+        #expect([0, 3, 5, 6, 7].filter { r.weight[$0] == 1 }.count >= 2)
+        #expect(r.order.prefix(5).allSatisfy { [0, 3, 5, 6, 7].contains($0) })
     }
 
     @Test func thresholdSelectsOnlyConfidentFittedSamples() {

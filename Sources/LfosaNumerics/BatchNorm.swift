@@ -127,3 +127,26 @@ public final class BatchNorm: Layer {
         return needInput ? Tensor(shape: g.shape, data: dx) : Tensor(shape: [0])
     }
 }
+
+extension BatchNorm {
+    /// Inference-mode normalisation applied in place, optionally followed by ReLU in the same
+    /// pass (the network fuses `BatchNorm, ReLU` this way outside training).
+    func normalizeInPlaceForInference(_ y: inout Tensor, thenReLU relu: Bool) {
+        precondition(y.shape[0] == channels)
+        let plane = y.count / channels
+        y.data.withUnsafeMutableBufferPointer { yp in
+            parallelChunks(channels, minimumPerWorker: max(1, 4096 / max(plane, 1))) { lo, hi in
+                for c in lo..<hi {
+                    let s = gamma.value[c] / (runningVariance.value[c] + epsilon).squareRoot()
+                    let b = beta.value[c] - runningMean.value[c] * s
+                    let base = c * plane
+                    if relu {
+                        for k in 0..<plane { yp[base + k] = max(yp[base + k] * s + b, 0) }
+                    } else {
+                        for k in 0..<plane { yp[base + k] = yp[base + k] * s + b }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -25,7 +25,19 @@ public final class Network {
     /// Logits and penultimate features of an NCHW batch.
     public func forwardWithFeatures(_ x: Tensor, mode: ForwardMode) -> (logits: Tensor, features: Tensor) {
         var h = x
-        for layer in trunk { h = layer.forward(h, mode: mode) }
+        var i = 0
+        while i < trunk.count {
+            // Outside training, batch norm (and a ReLU after it) runs in place on the previous
+            // layer's fresh output: one pass instead of two allocations and two passes.
+            if mode != .training, let bn = trunk[i] as? BatchNorm {
+                let fuseReLU = i + 1 < trunk.count && trunk[i + 1] is ReLU
+                bn.normalizeInPlaceForInference(&h, thenReLU: fuseReLU)
+                i += fuseReLU ? 2 : 1
+                continue
+            }
+            h = trunk[i].forward(h, mode: mode)
+            i += 1
+        }
         return (head.forward(h, mode: mode), h)
     }
 

@@ -216,3 +216,20 @@ struct PoolingTests {
         }
     }
 }
+
+@Suite("Inference fusion")
+struct InferenceFusionTests {
+    /// The network's fused batch-norm + ReLU inference path equals running the layers one by one.
+    @Test func fusedInferenceEqualsLayerByLayer() {
+        let net = Network.make(.compactCNN, inputShape: [3, 8, 8], classes: 3, seed: 4)
+        // give batch norm non-trivial running statistics
+        _ = net.forward(randomTensor([6, 3, 8, 8], seed: 5, scale: 3), mode: .training)
+        let x = randomTensor([4, 3, 8, 8], seed: 6)
+        var h = x
+        for layer in net.trunk { h = layer.forward(h, mode: .inference) }
+        let reference = net.head.forward(h, mode: .inference)
+        let fused = net.forwardWithFeatures(x, mode: .inference)
+        #expect(zip(fused.features.data, h.data).allSatisfy { abs($0 - $1) < 1e-5 })
+        #expect(zip(fused.logits.data, reference.data).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+}

@@ -56,6 +56,10 @@ struct LabelCommand: ParsableCommand {
     @Flag(name: .customLong("no-hint"), help: "Do not show the model's guess.")
     var noHint = false
 
+    @Option(name: .customLong("seed-labels"),
+            help: "Start with labels: a CSV 'path,label' file or a folder of class subfolders (label 'unknown' allowed); images are matched by content.")
+    var seedLabels: String?
+
     mutating func run() throws {
         let file = try config.map { try AnnotationConfigFile.load($0) }
         guard let sourceSpec = source ?? file?.source else {
@@ -102,6 +106,16 @@ struct LabelCommand: ParsableCommand {
                 ?? KeyMap.standard(classCount: store.configuration.classNames.count)
             if file?.keys?.classes == nil {
                 keys.classKeys = store.configuration.classKeys.compactMap { KeyPress(name: $0) }
+            }
+        }
+        if let seedLabels {
+            do {
+                let added = try SeedLabelImport.run(path: seedLabels, pool: dataset.train, sourceRoot: absoluteSource,
+                                                    store: store, annotator: who)
+                FileHandle.standardError.write(Data("lfosa label: \(added) seed labels imported from \(seedLabels)\n".utf8))
+            } catch let error as StoreError {
+                store.close()
+                throw AnnotationSetup.fail("label", error.description)
             }
         }
         Runtime.prepareForNumerics(threads: nil)

@@ -61,9 +61,9 @@ public struct TrainingProfile: Sendable, Equatable {
     /// per round (one-cycle from scratch in round 0, a short cosine decay afterwards),
     /// crop+flip augmentation without rotation. See README "Training profiles".
     public static let fast = TrainingProfile(
-        name: "fast", architecture: .referenceCNN, epochsPerRound: 2, firstRoundEpochs: 40,
-        minStepsPerRound: 100, maxStepsPerRound: 160, batchSize: 128,
-        schedule: .oneCycle(max: 0.05, warmupFraction: 0.25), warmSchedule: .oneCycle(max: 0.02, warmupFraction: 0.15),
+        name: "fast", architecture: .referenceCNN, epochsPerRound: 4, firstRoundEpochs: 60,
+        minStepsPerRound: 150, maxStepsPerRound: 400, batchSize: 128,
+        schedule: .oneCycle(max: 0.05, warmupFraction: 0.25), warmSchedule: .oneCycle(max: 0.03, warmupFraction: 0.15),
         momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true)
 
     /// Profiles by name (`fast`, `paper`).

@@ -1,3 +1,4 @@
+import Dispatch
 import CBLAS
 
 /// 2-D convolution over channel-major feature maps `[Cin, N, H, W]` → `[Cout, N, Ho, Wo]`.
@@ -28,6 +29,7 @@ public final class Conv2D: Layer {
 
     private var input = Tensor(shape: [0])
     private var workspace: [Float] = []
+    private var dcolWorkspace: [Float] = []
     private var winograd: WinogradState?
 
     public init(name: String, inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int = 1,
@@ -77,8 +79,8 @@ public final class Conv2D: Layer {
                     return
                 }
                 // Cache-blocked: unfold a few images at a time and write their output columns in place.
-                forEachImageChunk(n: n, plane: ho * wo, k: k) { n0, n1, col in
-                    im2col(x, images: n0..<n1, ho: ho, wo: wo, into: col)
+                forEachImageChunk(n: n, plane: ho * wo, k: k) { _, n0, n1, col, parallel in
+                    im2col(x, images: n0..<n1, ho: ho, wo: wo, into: col, parallel: parallel)
                     let chunkCols = (n1 - n0) * ho * wo
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(chunkCols), Int32(k),
                                 1, wp.baseAddress, Int32(k), col.baseAddress, Int32(chunkCols),
@@ -92,20 +94,44 @@ public final class Conv2D: Layer {
 
     private var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
 
-    /// Runs `body` over chunks of images whose unfolded columns fit in about 1 MiB.
+    /// Images per chunk (tests lower it to exercise multi-chunk and multi-thread paths).
+    var imagesPerChunkOverride: Int?
+
+    /// Runs `body(worker, n0, n1, workspace, parallel)` over chunks of images whose unfolded
+    /// columns fit in about 1 MiB.
+    ///
+    /// With several workers, whole chunks run on different threads, each with its own
+    /// workspace and single-threaded BLAS (coarse-grained: no synchronisation inside a chunk);
+    /// `parallel` then is false and the body must not fork further. Chunks go to workers
+    /// round-robin in a fixed order, so results do not depend on scheduling except through
+    /// per-worker accumulators the caller sums in worker order.
     private func forEachImageChunk(n: Int, plane: Int, k: Int,
-                                   _ body: (Int, Int, UnsafeMutableBufferPointer<Float>) -> Void) {
-        let per = max(1, (1 << 18) / max(1, k * plane))
+                                   _ body: (Int, Int, Int, UnsafeMutableBufferPointer<Float>, Bool) -> Void) -> Int {
+        let per = imagesPerChunkOverride ?? max(1, (1 << 18) / max(1, k * plane))
         let chunk = min(n, per)
-        if workspace.count < chunk * plane * k { workspace = [Float](repeating: 0, count: chunk * plane * k) }
-        workspace.withUnsafeMutableBufferPointer { col in
-            var n0 = 0
-            while n0 < n {
-                let n1 = min(n, n0 + chunk)
-                body(n0, n1, col)
-                n0 = n1
+        let chunks = (n + chunk - 1) / chunk
+        let workers = max(1, min(ParallelConfiguration.workers, chunks))
+        let slot = chunk * plane * k
+        if workspace.count < workers * slot { workspace = [Float](repeating: 0, count: workers * slot) }
+        workspace.withUnsafeMutableBufferPointer { all in
+            if workers == 1 {
+                let col = UnsafeMutableBufferPointer(rebasing: all[0..<slot])
+                for c in 0..<chunks { body(0, c * chunk, min(n, (c + 1) * chunk), col, true) }
+                return
+            }
+            let blasThreads = BLASThreads.current
+            BLASThreads.set(1)
+            defer { BLASThreads.set(blasThreads) }
+            withoutActuallyEscaping(body) { body in
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    let col = UnsafeMutableBufferPointer(rebasing: all[(w * slot)..<((w + 1) * slot)])
+                    for c in Swift.stride(from: w, to: chunks, by: workers) {
+                        body(w, c * chunk, min(n, (c + 1) * chunk), col, false)
+                    }
+                }
             }
         }
+        return workers
     }
 
     private func addBias(_ y: inout Tensor) {
@@ -161,27 +187,43 @@ public final class Conv2D: Layer {
             }
         }
         var dx = Tensor(shape: needInput ? x.shape : [0])
-        var dcol = [Float]()
+        let slot = min(n, imagesPerChunkOverride ?? max(1, (1 << 18) / max(1, k * ho * wo))) * ho * wo * k
+        let maxWorkers = max(1, ParallelConfiguration.workers)
+        if dcolWorkspace.count < maxWorkers * slot { dcolWorkspace = [Float](repeating: 0, count: maxWorkers * slot) }
+        let weightCount = weight.count
+        // One weight-gradient accumulator per worker, summed in worker order afterwards.
+        var partials = [Float](repeating: 0, count: maxWorkers * weightCount)
+        var workersUsed = 1
         g.data.withUnsafeBufferPointer { gp in
             weight.value.withUnsafeBufferPointer { wp in
-                weight.gradient.withUnsafeMutableBufferPointer { dw in
+                partials.withUnsafeMutableBufferPointer { dwAll in
                     dx.data.withUnsafeMutableBufferPointer { dxp in
-                        forEachImageChunk(n: n, plane: ho * wo, k: k) { n0, n1, col in
-                            // The unfolded chunk is recomputed (cheap, in cache) rather than kept from forward.
-                            im2col(x, images: n0..<n1, ho: ho, wo: wo, into: col)
-                            let chunkCols = (n1 - n0) * ho * wo
-                            let gChunk = gp.baseAddress! + n0 * ho * wo
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outputChannels), Int32(k), Int32(chunkCols),
-                                        1, gChunk, Int32(cols), col.baseAddress, Int32(chunkCols), 1, dw.baseAddress, Int32(k))
-                            guard needInput else { return }
-                            if dcol.count < col.count { dcol = [Float](repeating: 0, count: col.count) }
-                            dcol.withUnsafeMutableBufferPointer { dc in
+                        dcolWorkspace.withUnsafeMutableBufferPointer { dcAll in
+                            workersUsed = forEachImageChunk(n: n, plane: ho * wo, k: k) { worker, n0, n1, col, parallel in
+                                // The unfolded chunk is recomputed (cheap, in cache) rather than kept from forward.
+                                im2col(x, images: n0..<n1, ho: ho, wo: wo, into: col, parallel: parallel)
+                                let chunkCols = (n1 - n0) * ho * wo
+                                let gChunk = gp.baseAddress! + n0 * ho * wo
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outputChannels), Int32(k), Int32(chunkCols),
+                                            1, gChunk, Int32(cols), col.baseAddress, Int32(chunkCols),
+                                            1, dwAll.baseAddress! + worker * weightCount, Int32(k))
+                                guard needInput else { return }
+                                let dc = UnsafeMutableBufferPointer(rebasing: dcAll[(worker * slot)..<((worker + 1) * slot)])
                                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(chunkCols), Int32(outputChannels),
                                             1, wp.baseAddress, Int32(k), gChunk, Int32(cols), 0, dc.baseAddress, Int32(chunkCols))
-                                col2im(UnsafeBufferPointer(dc), images: n0..<n1, shape: x.shape, ho: ho, wo: wo, into: dxp)
+                                col2im(UnsafeBufferPointer(dc), images: n0..<n1, shape: x.shape, ho: ho, wo: wo, into: dxp,
+                                       parallel: parallel)
                             }
                         }
                     }
+                }
+            }
+        }
+        weight.gradient.withUnsafeMutableBufferPointer { dw in
+            partials.withUnsafeBufferPointer { pp in
+                for w in 0..<workersUsed {
+                    let base = w * weightCount
+                    for i in 0..<weightCount { dw[i] += pp[base + i] }
                 }
             }
         }
@@ -189,12 +231,13 @@ public final class Conv2D: Layer {
     }
 
     /// Unfolds images `images` of `[Cin, N, H, W]` into rows `(ci, i, j)` × columns `(n, oy, ox)`.
-    func im2col(_ x: Tensor, images: Range<Int>, ho: Int, wo: Int, into col: UnsafeMutableBufferPointer<Float>) {
+    func im2col(_ x: Tensor, images: Range<Int>, ho: Int, wo: Int, into col: UnsafeMutableBufferPointer<Float>,
+                parallel: Bool = true) {
         let n = x.shape[1], h = x.shape[2], w = x.shape[3]
         let kh = kernelHeight, kw = kernelWidth, s = stride, p = padding
         let rows = inputChannels * kh * kw, cols = images.count * ho * wo
         x.data.withUnsafeBufferPointer { xp in
-            parallelChunks(rows, minimumPerWorker: 1) { lo, hi in
+            parallelChunks(rows, minimumPerWorker: parallel ? 1 : rows + 1) { lo, hi in
                 for r in lo..<hi {
                     let ci = r / (kh * kw), i = (r / kw) % kh, j = r % kw
                     // valid ox range: 0 <= ox*s - p + j < w
@@ -227,11 +270,11 @@ public final class Conv2D: Layer {
 
     /// Folds column gradients of images `images` back onto `[Cin, N, H, W]`, summing overlaps.
     func col2im(_ dcol: UnsafeBufferPointer<Float>, images: Range<Int>, shape: [Int], ho: Int, wo: Int,
-                into d: UnsafeMutableBufferPointer<Float>) {
+                into d: UnsafeMutableBufferPointer<Float>, parallel: Bool = true) {
         let n = shape[1], h = shape[2], w = shape[3]
         let kh = kernelHeight, kw = kernelWidth, s = stride, p = padding
         let cols = images.count * ho * wo
-        parallelChunks(inputChannels, minimumPerWorker: 1) { lo, hi in
+        parallelChunks(inputChannels, minimumPerWorker: parallel ? 1 : inputChannels + 1) { lo, hi in
             for ci in lo..<hi {
                 for i in 0..<kh {
                     for j in 0..<kw {

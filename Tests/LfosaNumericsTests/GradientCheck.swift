@@ -74,6 +74,28 @@ struct GradientTests {
         checkGradients(conv, input: randomTensor([3, 2, 7, 6], seed: 5))
     }
 
+    /// One image per chunk (so chunks run on several threads, each with its own workspace and
+    /// weight-gradient accumulator) gives the same outputs and gradients as one big chunk.
+    @Test(arguments: [(3, 1, 1), (3, 2, 1), (5, 1, 2)])
+    func chunkedConvolutionMatchesOneChunk(kernel: Int, stride: Int, padding: Int) {
+        var rng = SplitMix64(seed: 30)
+        let a = Conv2D(name: "c", inputChannels: 4, outputChannels: 6, kernel: kernel, stride: stride,
+                       padding: padding, rng: &rng)
+        rng = SplitMix64(seed: 30)
+        let b = Conv2D(name: "c", inputChannels: 4, outputChannels: 6, kernel: kernel, stride: stride,
+                       padding: padding, rng: &rng)
+        a.imagesPerChunkOverride = 1
+        b.imagesPerChunkOverride = 1000
+        let x = randomTensor([4, 7, 9, 8], seed: 31)
+        let ya = a.forward(x, mode: .training), yb = b.forward(x, mode: .training)
+        #expect(ya.shape == yb.shape)
+        #expect(zip(ya.data, yb.data).allSatisfy { abs($0 - $1) < 1e-5 })
+        let g = randomTensor(ya.shape, seed: 32)
+        let da = a.backward(g), db = b.backward(g)
+        #expect(zip(da.data, db.data).allSatisfy { abs($0 - $1) < 1e-5 })
+        #expect(zip(a.weight.gradient, b.weight.gradient).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
+
     @Test(arguments: [(6, 6), (7, 5), (4, 9)])
     func convolutionWinograd(height: Int, width: Int) {
         var rng = SplitMix64(seed: 6)

@@ -64,7 +64,7 @@ struct DemoCommand: ParsableCommand {
             throw AnnotationSetup.fail("demo", "--batch, --train-steps and --train-batch must be positive, --pace and --pool not negative")
         }
         var dataset: LoadedDataset
-        do { dataset = try DatasetLoader.load(spec: source) } catch { throw AnnotationSetup.fail("demo", error.description) }
+        do { dataset = try DatasetLoader.load(spec: source, options: LoadOptions(cacheDirectory: DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment))) } catch { throw AnnotationSetup.fail("demo", error.description) }
         if pool > 0 && pool < dataset.train.count {
             var order = Array(0..<dataset.train.count)
             var rng = SplitMix64(seed: seed ^ 0x5EED_D3E0)

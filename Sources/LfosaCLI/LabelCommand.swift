@@ -79,7 +79,8 @@ struct LabelCommand: ParsableCommand {
         FileHandle.standardError.write(Data("lfosa label: reading \(sourceSpec)...\n".utf8))
         var dataset: LoadedDataset
         do {
-            dataset = try DatasetLoader.load(spec: sourceSpec, options: LoadOptions(resize: ResizePolicy(width: imageSize, height: imageSize)))
+            dataset = try DatasetLoader.load(spec: sourceSpec, options: LoadOptions(resize: ResizePolicy(width: imageSize, height: imageSize),
+                                                                                     cacheDirectory: DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)))
         } catch {
             throw AnnotationSetup.fail("label", error.description)
         }

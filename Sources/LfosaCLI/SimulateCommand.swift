@@ -88,7 +88,7 @@ struct SimulateCommand: ParsableCommand {
         guard batch > 0, rounds >= 0 else { throw ValidationError("--batch must be positive and --rounds non-negative") }
 
         var dataset: LoadedDataset
-        do { dataset = try DatasetLoader.load(spec: source) } catch { throw ValidationError(error.description) }
+        do { dataset = try DatasetLoader.load(spec: source, options: LoadOptions(cacheDirectory: DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment))) } catch { throw ValidationError(error.description) }
         if let subset, subset < dataset.train.count {
             var order = Array(0..<dataset.train.count)
             var rng = SplitMix64(seed: 0x5EED_5AB5)

@@ -101,3 +101,24 @@ func makeDriver(_ term: HeadlessTerminal, items: Int = 5) -> AnnotatorDriver {
     _ = driver.step(timeout: .zero)
     #expect(driver.state.histogramPage == 0)
 }
+
+/// The caller commits a verdict before the frame showing the next image is drawn.
+@Test func actionsReachTheCallerBeforeTheNextFrame() throws {
+    let term = HeadlessTerminal(size: TerminalSize(width: 80, height: 24))
+    let driver = makeDriver(term)
+    driver.redraw()
+    let framesBefore = term.frameCount
+    term.type("1")
+    var framesAtCommit = -1
+    let actions = driver.step(timeout: .milliseconds(10)) { actions in
+        #expect(actions == [.record(.known(0), item: 0)])
+        framesAtCommit = term.frameCount
+    }
+    #expect(actions == [.record(.known(0), item: 0)])
+    #expect(framesAtCommit == framesBefore)          // nothing drawn before the commit
+    #expect(term.frameCount == framesBefore + 1)     // drawn right after it
+    struct DiskFull: Error {}
+    term.type("2")
+    #expect(throws: DiskFull.self) { try driver.step(timeout: .milliseconds(10)) { _ in throw DiskFull() } }
+    #expect(term.frameCount == framesBefore + 1)     // a failed commit shows no next image
+}

@@ -10,10 +10,11 @@
 ///     }
 ///     driver.redraw()
 ///     loop: while true {
-///         for action in driver.step(timeout: .milliseconds(50)) {
-///             if action == .quit { break loop }   // also returned on SIGINT/SIGTERM/SIGHUP
-///             perform(action)                      // store.record, engine, …
+///         let actions = try driver.step(timeout: .milliseconds(50)) { actions in
+///             try commit(actions)                 // store.record: durable before the next frame
 ///         }
+///         if actions.contains(.quit) { break loop }  // also returned on SIGINT/SIGTERM/SIGHUP
+///         perform(actions)                           // engine, …
 ///         if modelChanged { driver.redraw() }
 ///     }
 ///     commit(); term.restore()
@@ -49,23 +50,39 @@ public final class AnnotatorDriver {
     /// Waits up to `timeout` for one key and applies it.
     ///
     /// Returns `[.quit]` when the terminal was interrupted (the caller must commit and
-    /// restore); otherwise the state machine's actions. Redraws after every key (a resize
-    /// relayouts first); a timeout draws nothing and returns [].
-    public func step(timeout: Duration) -> [AnnotatorAction] {
+    /// restore); otherwise the state machine's actions. `beforeRedraw` gets the actions before
+    /// the next frame is drawn, so a verdict can be committed durably before the next image
+    /// appears (if it throws, nothing is drawn and the error propagates). Redraws after every
+    /// key (a resize relayouts first); a timeout draws nothing and returns [].
+    public func step(timeout: Duration,
+                     beforeRedraw: ([AnnotatorAction]) throws -> Void) rethrows -> [AnnotatorAction] {
         if terminal.interruption != nil { return [.quit] }
         guard let key = terminal.readKey(timeout: timeout) else {
             return terminal.interruption != nil ? [.quit] : []
         }
-        return apply(key)
+        return try apply(key, beforeRedraw: beforeRedraw)
     }
 
-    /// Applies `key` as if it had been read (relayout on `.resize`), redraws, returns the actions.
-    public func apply(_ key: KeyPress) -> [AnnotatorAction] {
+    /// Applies `key` as if it had been read (relayout on `.resize`), hands the actions to
+    /// `beforeRedraw`, redraws, and returns the actions.
+    public func apply(_ key: KeyPress,
+                      beforeRedraw: ([AnnotatorAction]) throws -> Void) rethrows -> [AnnotatorAction] {
         if key == .resize { updateGridGeometry() }
         let actions = state.handle(key)
         state.setHistogramPageCount(HistogramScreen.pageCount(count: histogramPanelCount, size: terminal.size))
+        try beforeRedraw(actions)
         redraw()
         return actions
+    }
+
+    /// `step(timeout:beforeRedraw:)` for callers with nothing to commit before the frame.
+    public func step(timeout: Duration) -> [AnnotatorAction] {
+        step(timeout: timeout, beforeRedraw: { _ in })
+    }
+
+    /// `apply(_:beforeRedraw:)` for callers with nothing to commit before the frame.
+    public func apply(_ key: KeyPress) -> [AnnotatorAction] {
+        apply(key, beforeRedraw: { _ in })
     }
 
     /// Applies a simulated annotator's verdict (demo) and redraws when it was taken.

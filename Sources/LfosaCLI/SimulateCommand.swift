@@ -44,6 +44,12 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Training profile: fast or paper.")
     var profile: String = "fast"
 
+    @Option(name: .customLong("min-steps"), help: "Override the profile's minimum SGD steps per network and round.")
+    var minSteps: Int?
+
+    @Option(name: .customLong("max-steps"), help: "Override the profile's maximum SGD steps per network and round (0 = no bound).")
+    var maxSteps: Int?
+
     @Option(help: "Detector temperature T for the LfOSA variants that do not fix it.")
     var temperature: Float = 0.5
 
@@ -64,7 +70,18 @@ struct SimulateCommand: ParsableCommand {
 
     mutating func run() throws {
         Runtime.prepareForNumerics(threads: threads)
-        guard let profileValue = TrainingProfile.named(profile) else { throw ValidationError("unknown profile '\(profile)' (fast, paper)") }
+        guard var profileValue = TrainingProfile.named(profile) else { throw ValidationError("unknown profile '\(profile)' (fast, paper)") }
+        if let minSteps {
+            guard minSteps >= 0 else { throw ValidationError("--min-steps must be at least 0, got \(minSteps)") }
+            profileValue.minStepsPerRound = minSteps
+        }
+        if let maxSteps {
+            guard maxSteps >= 0 else { throw ValidationError("--max-steps must be at least 0, got \(maxSteps)") }
+            profileValue.maxStepsPerRound = maxSteps
+        }
+        if profileValue.maxStepsPerRound > 0 && profileValue.minStepsPerRound > profileValue.maxStepsPerRound {
+            throw ValidationError("--min-steps (\(profileValue.minStepsPerRound)) exceeds --max-steps (\(profileValue.maxStepsPerRound))")
+        }
         let kinds = try strategies.split(separator: ",").map { name -> StrategyKind in
             guard let k = StrategyKind(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
                 throw ValidationError("unknown strategy '\(name)' (\(StrategyKind.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -104,6 +121,7 @@ struct SimulateCommand: ParsableCommand {
         let settings: [String: String] = [
             "source": source, "known": known ?? "mismatch \(mismatch ?? 0.4)", "init_percent": "\(initPercent)",
             "batch": "\(batch)", "rounds": "\(rounds)", "profile": profileValue.name, "temperature": "\(temperature)",
+            "steps_per_round": "\(profileValue.minStepsPerRound)-\(profileValue.maxStepsPerRound)",
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
             "strategies": kinds.map(\.rawValue).joined(separator: ","), "seeds": seedList.map(String.init).joined(separator: ","),

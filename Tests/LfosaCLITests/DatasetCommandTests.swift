@@ -5,24 +5,7 @@ import LfosaData
 /// `lfosa dataset` as a user runs it: the report for a readable folder (skipped files with
 /// reasons), and one stderr line plus a non-zero exit for an unusable source.
 @Suite struct DatasetCommandTests {
-    struct Outcome { let status: Int32; let stdout: String; let stderr: String }
-
-    func lfosa(_ arguments: [String]) throws -> Outcome {
-        let binary = try #require(StoreDurabilityTests.lfosaBinary(), "lfosa binary not found next to the test bundle")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        StoreDurabilityTests.killIfStillRunning(process, after: 60)
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    func lfosa(_ arguments: [String]) throws -> CLIOutcome { try runLfosa(arguments, timeout: 60) }
 
     @Test func folderReportAndUnusableSource() throws {
         let root = NSTemporaryDirectory() + "lfosa-dataset-cli-\(UUID().uuidString)"

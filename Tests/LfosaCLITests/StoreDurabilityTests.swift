@@ -129,24 +129,9 @@ import LfosaStore
 
 /// `lfosa status` and `lfosa export` run as a user would: real binary, real files, exit codes.
 @Suite struct StoreCommandLineTests {
-    struct Outcome { let status: Int32; let stdout: String; let stderr: String }
+    typealias Outcome = CLIOutcome
 
-    private func lfosa(_ arguments: [String]) throws -> Outcome {
-        let binary = try #require(StoreDurabilityTests.lfosaBinary(), "lfosa binary not found next to the test bundle")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        StoreDurabilityTests.killIfStillRunning(process, after: 120)
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    private func lfosa(_ arguments: [String]) throws -> Outcome { try runLfosa(arguments, timeout: 120) }
 
     /// A session over `<dir>/src` with three image files, two labels, one unknown and a round.
     private func session(in dir: String) throws -> String {

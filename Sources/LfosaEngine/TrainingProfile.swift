@@ -57,13 +57,13 @@ public struct TrainingProfile: Sendable, Equatable {
         schedule: .step(base: 0.01, every: 20, gamma: 0.5), warmSchedule: .step(base: 0.01, every: 20, gamma: 0.5),
         momentum: 0.9, weightDecay: 5e-4, augmentation: .paper, warmStart: false)
 
-    /// CPU profile: the reference CNN, warm starts across rounds, 150–400 steps per network
+    /// CPU profile: the reference CNN, warm starts across rounds, 300–800 steps per network
     /// and round (round 0: 60 epochs from scratch, one-cycle max 0.05; later rounds: 4 epochs,
     /// one-cycle max 0.03), crop+flip augmentation without rotation.
     /// See assets/simulate/README.md "Training profiles".
     public static let fast = TrainingProfile(
         name: "fast", architecture: .referenceCNN, epochsPerRound: 4, firstRoundEpochs: 60,
-        minStepsPerRound: 150, maxStepsPerRound: 400, batchSize: 128,
+        minStepsPerRound: 300, maxStepsPerRound: 800, batchSize: 128,
         schedule: .oneCycle(max: 0.05, warmupFraction: 0.25), warmSchedule: .oneCycle(max: 0.03, warmupFraction: 0.15),
         momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true)
 

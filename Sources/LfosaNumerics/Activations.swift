@@ -122,32 +122,16 @@ public final class Flatten: Layer {
 
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         inputShape = input.shape
-        let c = input.shape[0], n = input.shape[1], hw = input.shape[2] * input.shape[3]
-        return Tensor(shape: [n, c * hw]) { out in
-            input.data.withUnsafeBufferPointer { x in
-                for ci in 0..<c {
-                    for ni in 0..<n {
-                        let s = (ci * n + ni) * hw, d = ni * c * hw + ci * hw
-                        for k in 0..<hw { out[d + k] = x[s + k] }
-                    }
-                }
-            }
-        }
+        // [C, N, H, W] → [N, C, H, W] is the same memory as [N, C·H·W].
+        var y = swapFirstTwoAxes(input)
+        y.shape = [input.shape[1], input.shape[0] * input.shape[2] * input.shape[3]]
+        return y
     }
 
     public func backward(_ g: Tensor) -> Tensor {
         guard computesInputGradient else { return Tensor(shape: [0]) }
-        let c = inputShape[0], n = inputShape[1], hw = inputShape[2] * inputShape[3]
-        return Tensor(shape: inputShape) { out in
-            g.data.withUnsafeBufferPointer { gp in
-                for ci in 0..<c {
-                    for ni in 0..<n {
-                        let d = (ci * n + ni) * hw, s = ni * c * hw + ci * hw
-                        for k in 0..<hw { out[d + k] = gp[s + k] }
-                    }
-                }
-            }
-        }
+        let nchw = Tensor(shape: [inputShape[1], inputShape[0], inputShape[2], inputShape[3]], data: g.data)
+        return swapFirstTwoAxes(nchw)
     }
 }
 

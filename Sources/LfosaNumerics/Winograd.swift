@@ -25,12 +25,9 @@ final class WinogradState {
             count = 16 * cout * t
             u.withUnsafeBufferPointer { up in
                 v.withUnsafeBufferPointer { vp in
-                    for xi in 0..<16 {
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(cout), Int32(t), Int32(cin),
-                                    1, up.baseAddress! + xi * cout * cin, Int32(cin),
-                                    vp.baseAddress! + xi * cin * t, Int32(t),
-                                    0, mp.baseAddress! + xi * cout * t, Int32(t))
-                    }
+                    // M[ξ] = U[ξ]·V[ξ]
+                    sixteenProducts(CblasNoTrans, CblasNoTrans, m: cout, n: t, k: cin,
+                                    a: up.baseAddress!, lda: cin, b: vp.baseAddress!, ldb: t, c: mp.baseAddress!)
                 }
             }
         }
@@ -120,12 +117,8 @@ final class WinogradState {
         dm.withUnsafeBufferPointer { dp in
             transformedInput.withUnsafeBufferPointer { vp in
                 du.withUnsafeMutableBufferPointer { up in
-                    for xi in 0..<16 {
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(cout), Int32(cin), Int32(t),
-                                    1, dp.baseAddress! + xi * cout * t, Int32(t),
-                                    vp.baseAddress! + xi * cin * t, Int32(t),
-                                    0, up.baseAddress! + xi * cout * cin, Int32(cin))
-                    }
+                    sixteenProducts(CblasNoTrans, CblasTrans, m: cout, n: cin, k: t,
+                                    a: dp.baseAddress!, lda: t, b: vp.baseAddress!, ldb: t, c: up.baseAddress!)
                 }
             }
         }
@@ -158,12 +151,8 @@ final class WinogradState {
             count = 16 * cin * t
             dm.withUnsafeBufferPointer { dp in
                 transformedWeights.withUnsafeBufferPointer { up in
-                    for xi in 0..<16 {
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cin), Int32(t), Int32(cout),
-                                    1, up.baseAddress! + xi * cout * cin, Int32(cin),
-                                    dp.baseAddress! + xi * cout * t, Int32(t),
-                                    0, vp.baseAddress! + xi * cin * t, Int32(t))
-                    }
+                    sixteenProducts(CblasTrans, CblasNoTrans, m: cin, n: t, k: cout,
+                                    a: up.baseAddress!, lda: cin, b: dp.baseAddress!, ldb: t, c: vp.baseAddress!)
                 }
             }
         }
@@ -314,5 +303,17 @@ final class WinogradState {
                 }
             }
         }
+    }
+}
+
+/// The 16 independent matrix products of a Winograd F(2×2, 3×3) layer: for each of the 16
+/// transform positions ξ, C[ξ] = op(A[ξ])·op(B[ξ]), where the operands are stored back to back
+/// (`[16][rows][cols]`, row-major) and C[ξ] is `m × n`.
+private func sixteenProducts(_ transA: CBLAS_TRANSPOSE, _ transB: CBLAS_TRANSPOSE, m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             c: UnsafeMutablePointer<Float>) {
+    for xi in 0..<16 {
+        cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k),
+                    1, a + xi * m * k, Int32(lda), b + xi * k * n, Int32(ldb), 0, c + xi * m * n, Int32(n))
     }
 }

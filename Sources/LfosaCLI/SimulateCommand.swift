@@ -50,6 +50,12 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("max-steps"), help: "Override the profile's maximum SGD steps per network and round (0 = no bound).")
     var maxSteps: Int?
 
+    @Option(name: .customLong("pretrain-steps"), help: "Steps of self-supervised rotation pretraining of the shared trunk on the pool, cached per pool (0 = none; default: the profile's).")
+    var pretrainSteps: Int?
+
+    @Flag(name: .customLong("pretrain-dense"), help: "Transfer the pretrained dense layers too, not only the convolutions.")
+    var pretrainDense = false
+
     @Option(help: "Detector temperature T for the LfOSA variants that do not fix it.")
     var temperature: Float = 0.5
 
@@ -112,9 +118,31 @@ struct SimulateCommand: ParsableCommand {
             seededShuffle(&order, using: &rng)
             dataset.train = dataset.train.subset(Array(order.prefix(subset)).sorted())
         }
-        let setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,
+        if let pretrainSteps {
+            guard pretrainSteps >= 0 else { throw ValidationError("--pretrain-steps must be at least 0, got \(pretrainSteps)") }
+            if pretrainSteps == 0 { profileValue.pretraining = nil } else {
+                var p = profileValue.pretraining ?? RotationPretraining(steps: pretrainSteps)
+                p.steps = pretrainSteps
+                profileValue.pretraining = p
+            }
+        }
+        if pretrainDense { profileValue.pretraining?.transfersDenseLayers = true }
+        var setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,
                                       rounds: rounds, profile: profileValue, temperature: temperature, threshold: threshold)
         let progress = SimulateProgress(runs: kinds.count * seedList.count, roundsPerRun: rounds + 1, enabled: !quiet)
+        var pretrainSeconds = 0.0, pretrainCached = false
+        if let pretraining = profileValue.pretraining {
+            let train = dataset.train
+            let source = ImageBatchSource(channels: train.channels, height: train.height, width: train.width, pixels: train.pixels)
+            let t0 = Date()
+            let (trunk, cached) = try TrunkCache.trunk(
+                source: source, architecture: profileValue.architecture, pretraining: pretraining,
+                cacheDirectory: DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment),
+                progress: { p in progress.pretraining(.init(step: p.step, total: p.totalSteps, loss: p.loss)) })
+            pretrainSeconds = Date().timeIntervalSince(t0)
+            pretrainCached = cached
+            setting.trunk = trunk
+        }
         var rows: [SimulateRound] = []
         let outDir = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
@@ -124,6 +152,9 @@ struct SimulateCommand: ParsableCommand {
             "steps_per_round": "\(profileValue.minStepsPerRound)-\(profileValue.maxStepsPerRound)",
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
+            "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)",
+            "pretrain_dense": "\(profileValue.pretraining?.transfersDenseLayers ?? false)",
+            "pretrain_seconds": String(format: "%.1f", pretrainSeconds), "pretrain_cached": "\(pretrainCached)",
             "strategies": kinds.map(\.rawValue).joined(separator: ","), "seeds": seedList.map(String.init).joined(separator: ","),
         ]
         for kind in kinds {

@@ -42,6 +42,18 @@ final class SimulateProgress {
         }
     }
 
+    /// Self-supervised trunk pretraining, before the first run.
+    func pretraining(_ p: TrainingProgressLine) {
+        let now = Date()
+        if now.timeIntervalSince(lastDraw) < 0.25 && p.step < p.total { return }
+        lastDraw = now
+        let elapsed = now.timeIntervalSince(start)
+        let eta = p.step > 0 ? elapsed / Double(p.step) * Double(p.total - p.step) : .nan
+        draw("pretraining trunk (rotations) step \(p.step)/\(p.total) loss \(String(format: "%.3f", p.loss)) \(Self.clock(elapsed)) ETA \(eta.isNaN ? "--:--" : Self.clock(eta))")
+    }
+
+    struct TrainingProgressLine { var step: Int; var total: Int; var loss: Float }
+
     func finish() { if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
 
     private func draw(_ line: String) {

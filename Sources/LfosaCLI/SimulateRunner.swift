@@ -33,6 +33,8 @@ struct SimulateSetting {
     var profile: TrainingProfile
     var temperature: Float
     var threshold: Float?
+    /// Self-supervised trunk that seeds the networks (nil: random initialisation).
+    var trunk: PretrainedTrunk? = nil
 }
 
 /// Drives an `ActiveLearningLoop` with a ground-truth oracle and measures every round.
@@ -52,6 +54,7 @@ enum SimulateRunner {
         let strategy = kind.make(temperature: setting.temperature, threshold: setting.threshold, mcDropout: setting.profile.mcDropout)
         let loop = ActiveLearningLoop(source: source, knownClasses: split.known.count, candidates: Array(0..<train.count),
                                       labeled: initial, strategy: strategy, profile: setting.profile, seed: seed)
+        loop.pretrainedTrunk = setting.trunk
         var testSource: ImageBatchSource? = nil
         var testLabels: [Int] = []
         if let test = data.test, !split.testKnown.isEmpty {

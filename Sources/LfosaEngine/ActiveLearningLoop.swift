@@ -54,6 +54,9 @@ public final class ActiveLearningLoop {
 
     public private(set) var detector: Network?
     public private(set) var classifier: Network?
+    /// A self-supervised trunk (`RotationPretraining`) that seeds every network the loop
+    /// initialises instead of random weights; set it before the first `retrain`.
+    public var pretrainedTrunk: PretrainedTrunk?
     private var trainedRounds = 0
 
     /// A loop over `candidates` (indices of `source`), with `labeled` (index, class) pairs and
@@ -219,8 +222,12 @@ public final class ActiveLearningLoop {
 
     private func makeNetwork(previous: Network?, classes: Int, dropout: Float, purpose: UInt64) -> Network {
         var g = derivedGenerator(purpose: purpose)
-                let net = Network.make(profile.architecture, inputShape: source.imageShape, classes: classes, dropout: dropout, seed: g.next())
-        if profile.warmStart, let previous, previous.classes == classes { net.copyWeights(from: previous) }
+        let net = Network.make(profile.architecture, inputShape: source.imageShape, classes: classes, dropout: dropout, seed: g.next())
+        if profile.warmStart, let previous, previous.classes == classes {
+            net.copyWeights(from: previous)
+        } else if let trunk = pretrainedTrunk {
+            net.copyTrunkWeights(from: trunk.network, layers: trunk.pretraining.transferredLayers(of: net))
+        }
         return net
     }
 

@@ -4,6 +4,8 @@ import LfosaNumerics
 public enum NetworkRole: String, Sendable, Equatable, Codable {
     case detector
     case classifier
+    /// Self-supervised pretraining of the shared trunk (`RotationPretraining`).
+    case trunk
 }
 
 /// A training progress report (sent every few steps and at the end of each network's run).

@@ -27,11 +27,14 @@ public struct TrainingProfile: Sendable, Equatable {
     public var inferenceBatch: Int
     /// Dropout rate of the classifier when a strategy needs MC dropout (BALD).
     public var mcDropout: Float
+    /// Self-supervised pretraining of a trunk on the pool that seeds both networks (nil: none).
+    public var pretraining: RotationPretraining?
 
     public init(name: String, architecture: Architecture, epochsPerRound: Int, firstRoundEpochs: Int,
                 minStepsPerRound: Int, maxStepsPerRound: Int, batchSize: Int, schedule: LearningRateSchedule,
                 warmSchedule: LearningRateSchedule, momentum: Float, weightDecay: Float, augmentation: Augmentation,
-                warmStart: Bool, inferenceBatch: Int = 256, mcDropout: Float = 0.3) {
+                warmStart: Bool, inferenceBatch: Int = 256, mcDropout: Float = 0.3,
+                pretraining: RotationPretraining? = nil) {
         self.name = name
         self.architecture = architecture
         self.epochsPerRound = epochsPerRound
@@ -47,6 +50,7 @@ public struct TrainingProfile: Sendable, Equatable {
         self.warmStart = warmStart
         self.inferenceBatch = inferenceBatch
         self.mcDropout = mcDropout
+        self.pretraining = pretraining
     }
 
     /// The paper's code: CIFAR ResNet-18, SGD lr 0.01 (momentum 0.9, wd 5e-4), StepLR(20, 0.5),

@@ -132,3 +132,33 @@ public func makeBatch(from source: ImageBatchSource, indices: [Int], augmentatio
         }
     }
 }
+
+/// Rotates every image of an NCHW batch in place by `turns[n]` quarter turns counter-clockwise
+/// (0…3). Square images only take odd turns; for H ≠ W only 0 and 2 (a half turn) are valid.
+public func rotateQuarterTurns(_ batch: inout Tensor, turns: [Int]) {
+    precondition(batch.shape.count == 4 && turns.count == batch.shape[0])
+    let c = batch.shape[1], h = batch.shape[2], w = batch.shape[3], plane = h * w
+    precondition(turns.allSatisfy { (0..<4).contains($0) && (h == w || $0 % 2 == 0) }, "odd quarter turns need square images")
+    batch.data.withUnsafeMutableBufferPointer { data in
+        var scratch = [Float](repeating: 0, count: plane)
+        for n in 0..<turns.count where turns[n] != 0 {
+            let t = turns[n]
+            for ch in 0..<c {
+                let base = (n * c + ch) * plane
+                for k in 0..<plane { scratch[k] = data[base + k] }
+                for y in 0..<h {
+                    for x in 0..<w {
+                        // output (x, y) ← source point of the inverse rotation
+                        let sx: Int, sy: Int
+                        switch t {
+                        case 1: sx = w - 1 - y; sy = x          // 90° counter-clockwise
+                        case 2: sx = w - 1 - x; sy = h - 1 - y  // 180°
+                        default: sx = y; sy = h - 1 - x         // 270°
+                        }
+                        data[base + y * w + x] = scratch[sy * w + sx]
+                    }
+                }
+            }
+        }
+    }
+}

@@ -61,6 +61,24 @@ public final class Network {
         for (a, b) in zip(parameters, other.parameters) { a.value = b.value }
         for (a, b) in zip(buffers, other.buffers) { a.value = b.value }
     }
+
+    /// Copies the parameters and buffers of the first `layers` trunk layers (all of them when
+    /// nil) from a network of the same architecture, whatever its number of classes: the way a
+    /// pretrained trunk seeds a new detector or classifier.
+    public func copyTrunkWeights(from other: Network, layers: Int? = nil) {
+        let n = min(layers ?? trunk.count, trunk.count)
+        // layers the other trunk lacks (a trailing dropout) must hold no weights
+        precondition(trunk.prefix(n).dropFirst(other.trunk.count).allSatisfy { $0.parameters.isEmpty && $0.buffers.isEmpty },
+                     "trunk of \(other.trunk.count) layers, \(n) wanted")
+        for (mine, theirs) in zip(trunk.prefix(n), other.trunk.prefix(n)) {
+            precondition(mine.parameters.count == theirs.parameters.count, "trunks differ")
+            for (a, b) in zip(mine.parameters, theirs.parameters) {
+                precondition(a.value.count == b.value.count, "trunks differ in \(a.name)")
+                a.value = b.value
+            }
+            for (a, b) in zip(mine.buffers, theirs.buffers) { a.value = b.value }
+        }
+    }
 }
 
 /// The network architectures lfosa can build.

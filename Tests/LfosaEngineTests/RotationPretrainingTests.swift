@@ -1,0 +1,105 @@
+import Testing
+@testable import LfosaEngine
+import LfosaNumerics
+
+/// Self-supervised rotation pretraining: it learns which way is up, is seeded, and seeds the
+/// loop's round-0 networks.
+struct RotationPretrainingTests {
+    /// 1×8×8 images with a bright bar along the top edge at a random position, plus noise:
+    /// the orientation is visible, the class is irrelevant.
+    static func barImages(count: Int, seed: UInt64, height: Int = 8, width: Int = 8) -> ImageBatchSource {
+        var rng = SplitMix64(seed: seed)
+        var pixels: [UInt8] = []
+        for _ in 0..<count {
+            let start = rng.nextInt(below: width / 2), length = 2 + rng.nextInt(below: width / 2 - 1)
+            for y in 0..<height {
+                for x in 0..<width {
+                    let lit = y < 2 && x >= start && x < start + length
+                    pixels.append(UInt8((lit ? 200 : 50) + rng.nextInt(below: 40)))
+                }
+            }
+        }
+        return ImageBatchSource(channels: 1, height: height, width: width, pixels: pixels)
+    }
+
+    static func rotationAccuracy(_ net: Network, _ source: ImageBatchSource, rotations r: Int) -> Double {
+        let turns = r == 4 ? [0, 1, 2, 3] : [0, 2]
+        var rng = SplitMix64(seed: 0)
+        let indices = (0..<source.count).flatMap { i in [Int](repeating: i, count: r) }
+        var x = makeBatch(from: source, indices: indices, augmentation: .none,
+                          normalization: .centered(channels: 1), rng: &rng)
+        let labels = (0..<indices.count).map { $0 % r }
+        rotateQuarterTurns(&x, turns: labels.map { turns[$0] })
+        let logits = net.forward(x, mode: .inference)
+        var right = 0
+        for (row, y) in labels.enumerated() {
+            let v = logits.data[row * r..<(row + 1) * r]
+            if v.firstIndex(of: v.max()!)! - row * r == y { right += 1 }
+        }
+        return Double(right) / Double(labels.count)
+    }
+
+    @Test func learnsOrientationDeterministically() throws {
+        let train = Self.barImages(count: 96, seed: 1), held = Self.barImages(count: 48, seed: 2)
+        let settings = RotationPretraining(steps: 60, batchSize: 32, maxLearningRate: 0.05)
+        var reports = 0
+        let net = try settings.train(architecture: .referenceCNN, source: train, indices: Array(0..<96),
+                                     progress: { p in reports += 1; #expect(p.role == .trunk) })
+        #expect(reports > 0)
+        #expect(net.classes == 4)
+        let accuracy = Self.rotationAccuracy(net, held, rotations: 4)
+        #expect(accuracy > 0.9, "held-out rotation accuracy \(accuracy)")
+        let again = try settings.train(architecture: .referenceCNN, source: train, indices: Array(0..<96))
+        #expect(again.parameters.map(\.value) == net.parameters.map(\.value))
+        var other = settings
+        other.seed += 1
+        let different = try other.train(architecture: .referenceCNN, source: train, indices: Array(0..<96))
+        #expect(different.parameters.map(\.value) != net.parameters.map(\.value))
+    }
+
+    @Test func nonSquareImagesLearnUpsideDown() throws {
+        let train = Self.barImages(count: 64, seed: 3, height: 8, width: 12)
+        let net = try RotationPretraining(steps: 40, batchSize: 32).train(architecture: .referenceCNN, source: train,
+                                                                          indices: Array(0..<64))
+        #expect(net.classes == 2)
+        #expect(Self.rotationAccuracy(net, Self.barImages(count: 32, seed: 4, height: 8, width: 12), rotations: 2) > 0.9)
+    }
+
+    @Test func cancellationStopsPretraining() {
+        var calls = 0
+        #expect(throws: EngineError.cancelled) {
+            _ = try RotationPretraining(steps: 50, batchSize: 16).train(
+                architecture: .referenceCNN, source: Self.barImages(count: 16, seed: 5), indices: Array(0..<16),
+                isCancelled: { calls += 1; return calls > 3 })
+        }
+    }
+
+    @Test func stepsScaleWithThePoolAndClamp() {
+        #expect(RotationPretraining.steps(images: 3200, epochs: 10, range: 100...3000) == 1000)
+        #expect(RotationPretraining.steps(images: 100, epochs: 10, range: 100...3000) == 100)
+        #expect(RotationPretraining.steps(images: 50_000, epochs: 10, range: 100...3000) == 3000)
+    }
+
+    @Test func trunkSeedsRoundZeroNetworks() throws {
+        let (source, labels) = ActiveLearningLoopTests.syntheticSource(count: 64, seed: 11)
+        let pretraining = RotationPretraining(steps: 5, batchSize: 16)
+        let trunk = try pretraining.train(architecture: .referenceCNN, source: source, indices: Array(0..<64))
+        // a learning rate of 0: training leaves the weights as initialised
+        var frozen = ActiveLearningLoopTests.tinyProfile
+        frozen.schedule = .oneCycle(max: 0, warmupFraction: 0.2)
+        frozen.weightDecay = 0
+        let initial = (0..<64).filter { labels[$0] < 2 }.prefix(8).map { LabeledSets.Item(index: $0, label: labels[$0]) }
+        let loop = ActiveLearningLoop(source: source, knownClasses: 2, candidates: Array(0..<64), labeled: initial,
+                                      strategy: StrategyKind.lfosa.make(), profile: frozen, seed: 1)
+        loop.pretrainedTrunk = PretrainedTrunk(network: trunk, pretraining: pretraining)
+        try loop.retrain()
+        let convs = trunk.trunk.firstIndex { $0 is Flatten }!
+        for net in [loop.detector!, loop.classifier!] {
+            #expect(pretraining.transferredLayers(of: net) == convs)
+            for (i, layer) in net.trunk.enumerated() where !layer.parameters.isEmpty {
+                let same = zip(layer.parameters, trunk.trunk[i].parameters).allSatisfy { $0.value == $1.value }
+                #expect(same == (i < convs), "layer \(i)")
+            }
+        }
+    }
+}

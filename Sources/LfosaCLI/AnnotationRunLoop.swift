@@ -58,7 +58,7 @@ final class AnnotationRunLoop {
             if let interruption = terminal.interruption { return .interrupted(interruption) }
             var changed = try session.poll()
             changed = syncBatch() || changed
-            if session.isTraining, terminal.elapsed - lastProgressDraw >= .milliseconds(150) { changed = true }
+            if session.isBusy, terminal.elapsed - lastProgressDraw >= .milliseconds(150) { changed = true }
             if let exit = try simulate() { return exit }
             if changed { draw() }
             let key = terminal.readKey(timeout: pollInterval)

@@ -19,6 +19,8 @@ struct AnnotationSettings {
     var seed: UInt64 = 1
     /// The annotator name written with every verdict (undo withdraws only this annotator's).
     var annotator: String = "annotator"
+    /// Where pretrained trunks are cached (nil: not cached).
+    var trunkCacheDirectory: String? = nil
 }
 
 /// One labeling session: the pool, the label store and the active-learning loop, kept in step.
@@ -84,6 +86,10 @@ final class AnnotationSession {
     private var sinceSync: Set<Int> = []
     /// Items in the engine's D_L ∪ D_I (read without touching the loop while it trains).
     private var engineItems: Set<Int> = []
+    /// Self-supervised trunk pretraining running in the background (profile.pretraining).
+    private(set) var trunkJob: TrunkPretrainingJob?
+    /// The pretrained trunk once available; adopted by the loop at the next retraining.
+    private(set) var trunk: PretrainedTrunk?
     private var coldOrder: [Int] = []
     private var coldCursor = 0
     private var randomBaseline: SplitMix64
@@ -126,6 +132,15 @@ final class AnnotationSession {
         loop = Self.makeLoop(source: source, classCount: classNames.count, candidates: firsts, labels: mirror,
                              round: round, settings: settings)
         engineItems = Set(loop.labeled.keys).union(loop.invalid)
+        if let pretraining = settings.profile.pretraining {
+            if let cached = TrunkCache.cached(source: source, architecture: settings.profile.architecture,
+                                              pretraining: pretraining, cacheDirectory: settings.trunkCacheDirectory) {
+                trunk = cached
+            } else {
+                trunkJob = TrunkPretrainingJob(source: source, architecture: settings.profile.architecture,
+                                               pretraining: pretraining, cacheDirectory: settings.trunkCacheDirectory)
+            }
+        }
         let pending = resume.pendingQueue.compactMap { index[$0] }.filter { mirror[$0] == nil }
         // Labels of the interrupted round count towards its record.
         for event in try store.verdictEvents() where !event.isRetracted && event.round == round
@@ -152,6 +167,8 @@ final class AnnotationSession {
     /// Queries recorded so far (the round being labeled).
     var round: Int { job?.round ?? loop.round }
     var isTraining: Bool { job != nil }
+    /// Whether a retraining or the trunk pretraining runs (the progress bar moves).
+    var isBusy: Bool { job != nil || trunkJob != nil }
 
     /// Known-class counts from the store's labels, by class index.
     var classCounts: [Int] {
@@ -363,6 +380,7 @@ final class AnnotationSession {
     private func rebuildLoop(round: Int? = nil) {
         loop = Self.makeLoop(source: source, classCount: classNames.count, candidates: candidates, labels: labels,
                              round: round ?? loop.round, settings: settings)
+        loop.pretrainedTrunk = trunk
         engineItems = Set(loop.labeled.keys).union(loop.invalid)
         sinceSync = []
     }
@@ -387,6 +405,11 @@ final class AnnotationSession {
 
     private func startTraining() {
         guard job == nil, !loop.labeled.isEmpty else { return }
+        if let trunk, loop.pretrainedTrunk == nil {
+            // The trunk arrived after the networks were first trained: start them again from it.
+            loop.pretrainedTrunk = trunk
+            if loop.detector != nil || loop.classifier != nil { try? loop.resetNetworks() }
+        }
         let target = StoreBox(store: store)
         job = AnnotationTrainingJob(loop: loop, round: loop.round, lookahead: settings.batch + settings.lookahead,
                                     withGroups: groundTruth != nil, checkpoint: { bytes in
@@ -399,7 +422,16 @@ final class AnnotationSession {
 
     /// The running job's progress for the screen (fraction over both networks, ETA).
     var trainingStatus: (network: String, epoch: Int, epochs: Int, loss: Double?, fraction: Double, eta: Double?)? {
-        guard let job else { return nil }
+        guard let job else {
+            guard let trunkJob else { return nil }
+            guard let p = trunkJob.progress else { return ("pretraining trunk", 0, 1, nil, 0, nil) }
+            let fraction = Double(p.step) / Double(max(1, p.totalSteps))
+            let perStep = p.epoch > 0 ? Double(p.step) / p.epoch : 1
+            let epochs = Int((Double(p.totalSteps) / max(perStep, 1e-9)).rounded(.up))
+            let elapsed = Date().timeIntervalSince(trunkJob.started)
+            return ("pretraining trunk", Int(p.epoch.rounded(.up)), max(1, epochs), Double(p.loss), fraction,
+                    fraction > 0.02 ? elapsed * (1 - fraction) / fraction : nil)
+        }
         guard let p = job.progress else { return ("detector", 0, 1, nil, 0, nil) }
         let req = settings.strategy.make().requirements
         let both = req.detector != nil && req.classifier
@@ -417,12 +449,27 @@ final class AnnotationSession {
     /// screen changed.
     @discardableResult
     func poll() throws -> Bool {
-        guard let job, let outcome = job.outcome else { return false }
+        var changed = false
+        if let trunkJob, let outcome = trunkJob.outcome {
+            trunkJob.wait()
+            self.trunkJob = nil
+            switch outcome {
+            case .finished(let t, _, let seconds):
+                trunk = t
+                message = "self-supervised trunk ready after \(Int(seconds.rounded())) s: the next retraining starts from it"
+            case .failed(let why):
+                message = "pretraining failed (training continues without it): \(why)"
+            case .cancelled:
+                break
+            }
+            changed = true
+        }
+        guard let job, let outcome = job.outcome else { return changed }
         job.wait()
         self.job = nil
         switch outcome {
         case .cancelled:
-            return false
+            return changed
         case .failed(let why):
             message = "training failed: \(why)"
             return true
@@ -444,6 +491,9 @@ final class AnnotationSession {
 
     /// Stops training and flushes the store (call before closing).
     func shutdown() {
+        trunkJob?.cancel()
+        trunkJob?.wait()
+        trunkJob = nil
         job?.cancel()
         job?.wait()
         job = nil

@@ -153,4 +153,12 @@ enum AnnotationProfile {
                         warmSchedule: .oneCycle(max: 0.02, warmupFraction: 0.15),
                         momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true, inferenceBatch: 256)
     }
+
+    /// Background self-supervised pretraining for a pool of `poolSize` images: `steps` when
+    /// given (0 = none), otherwise 10 epochs over every rotation clamped to 300–3000 steps,
+    /// and none for pools under 500 images (too few to learn features from).
+    static func pretraining(poolSize: Int, steps: Int?) -> RotationPretraining? {
+        let s = steps ?? (poolSize < 500 ? 0 : RotationPretraining.steps(images: poolSize, epochs: 10, range: 300...3000))
+        return s > 0 ? RotationPretraining(steps: s) : nil
+    }
 }

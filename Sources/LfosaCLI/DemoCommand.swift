@@ -51,6 +51,10 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("train-batch"), help: "Images per optimiser step.")
     var trainBatch: Int = 32
 
+    @Option(name: .customLong("pretrain-steps"),
+            help: "Steps of self-supervised (rotation) pretraining on the pool, run in the background and cached per pool (default: 10 epochs, 300-3000 steps, none under 500 images; 0 = none).")
+    var pretrainSteps: Int?
+
     @Option(help: "Session directory (default: a new directory under /tmp).")
     var session: String?
 
@@ -60,8 +64,8 @@ struct DemoCommand: ParsableCommand {
     var headlessRounds: Int?
 
     mutating func run() throws {
-        guard batch > 0, trainSteps > 0, trainBatch > 0, pace >= 0, pool >= 0 else {
-            throw AnnotationSetup.fail("demo", "--batch, --train-steps and --train-batch must be positive, --pace and --pool not negative")
+        guard batch > 0, (pretrainSteps ?? 0) >= 0, trainSteps > 0, trainBatch > 0, pace >= 0, pool >= 0 else {
+            throw AnnotationSetup.fail("demo", "--batch, --train-steps and --train-batch must be positive, --pace, --pool and --pretrain-steps not negative")
         }
         var dataset: LoadedDataset
         do { dataset = try DatasetLoader.load(spec: source, options: LoadOptions(cacheDirectory: DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment))) } catch { throw AnnotationSetup.fail("demo", error.description) }
@@ -118,6 +122,8 @@ struct DemoCommand: ParsableCommand {
         settings.seed = seed
         settings.annotator = annotator
         settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch)
+        settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
+        settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation = try AnnotationSession(pool: train, store: store, settings: settings, groundTruth: truth,
                                                seedItems: Set(split.initialLabeled))
         if let rounds = headlessRounds {

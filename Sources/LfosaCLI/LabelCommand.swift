@@ -47,6 +47,10 @@ struct LabelCommand: ParsableCommand {
     @Option(name: .customLong("train-batch"), help: "Images per optimiser step.")
     var trainBatch: Int = 32
 
+    @Option(name: .customLong("pretrain-steps"),
+            help: "Steps of self-supervised (rotation) pretraining on the pool, run in the background and cached per pool (default: 10 epochs, 300-3000 steps, none under 500 images; 0 = none).")
+    var pretrainSteps: Int?
+
     @Option(name: .customLong("image-size"), help: "Side of the square training images (folders, CSV).")
     var imageSize: Int = 32
 
@@ -66,8 +70,8 @@ struct LabelCommand: ParsableCommand {
             throw AnnotationSetup.fail("label", "no SOURCE given (argument or \"source\" in --config)")
         }
         let batchSize = batch ?? file?.batch ?? 20
-        guard batchSize > 0, trainSteps > 0, trainBatch > 0, imageSize >= 8, coldStart >= 0 else {
-            throw AnnotationSetup.fail("label", "--batch, --train-steps and --train-batch must be positive, --image-size at least 8")
+        guard batchSize > 0, (pretrainSteps ?? 0) >= 0, trainSteps > 0, trainBatch > 0, imageSize >= 8, coldStart >= 0 else {
+            throw AnnotationSetup.fail("label", "--batch, --train-steps and --train-batch must be positive, --image-size at least 8, --pretrain-steps not negative")
         }
         let directory = session ?? file?.session ?? LabelStore.defaultSessionDirectory(forSource: sourceSpec)
         let classList = classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? file?.classes
@@ -126,6 +130,8 @@ struct LabelCommand: ParsableCommand {
         settings.seed = store.configuration.seed
         settings.annotator = who
         settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch)
+        settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
+        settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation: AnnotationSession
         do {
             annotation = try AnnotationSession(pool: dataset.train, store: store, settings: settings, showHints: !noHint)

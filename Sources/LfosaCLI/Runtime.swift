@@ -4,12 +4,11 @@ import LfosaNumerics
 /// Process-level set-up the numeric core must not do itself (it takes no environment).
 enum Runtime {
     /// Keeps freed training buffers in the heap (no mmap/munmap and page faults per step) and
-    /// sets the thread counts for BLAS and the per-sample work.
+    /// sets how many threads the numeric core splits work across (OpenBLAS itself runs one).
     static func prepareForNumerics(threads: Int?) {
         AllocatorTuning.keepFreedMemory()
         if let threads, threads > 0 {
             ParallelConfiguration.workers = threads
-            BLASThreads.set(threads)
         }
     }
 }

@@ -17,17 +17,34 @@ enum TrunkCache {
         return ContentHash.hex(h)
     }
 
+    static func path(cacheDirectory: String, source: ImageBatchSource, architecture: Architecture,
+                     pretraining: RotationPretraining) -> String {
+        "\(cacheDirectory)/trunks/\(key(source: source, architecture: architecture, pretraining: pretraining)).lfw"
+    }
+
+    /// The cached trunk for `source`, or nil when there is none (or it is unreadable).
+    static func cached(source: ImageBatchSource, architecture: Architecture, pretraining: RotationPretraining,
+                       cacheDirectory: String?) -> PretrainedTrunk? {
+        guard let cacheDirectory else { return nil }
+        return load(file: path(cacheDirectory: cacheDirectory, source: source, architecture: architecture, pretraining: pretraining),
+                    imageShape: source.imageShape, architecture: architecture, pretraining: pretraining)
+    }
+
+    private static func load(file: String, imageShape: [Int], architecture: Architecture,
+                             pretraining: RotationPretraining) -> PretrainedTrunk? {
+        guard let bytes = FileManager.default.contents(atPath: file) else { return nil }
+        let net = Network.make(architecture, inputShape: imageShape, classes: RotationPretraining.rotations(imageShape: imageShape), seed: 0)
+        guard let archive = try? WeightArchive(decoding: [UInt8](bytes)), (try? archive.load(into: net)) != nil else { return nil }
+        return PretrainedTrunk(network: net, pretraining: pretraining)
+    }
+
     /// The trunk for `source` (every image of it), from the cache when present.
     static func trunk(source: ImageBatchSource, architecture: Architecture, pretraining: RotationPretraining,
                       cacheDirectory: String?, progress: (TrainingProgress) -> Void = { _ in },
                       isCancelled: () -> Bool = { false }) throws -> (trunk: PretrainedTrunk, cached: Bool) {
-        let r = RotationPretraining.rotations(imageShape: source.imageShape)
-        let file = cacheDirectory.map { "\($0)/trunks/\(key(source: source, architecture: architecture, pretraining: pretraining)).lfw" }
-        if let file, let bytes = FileManager.default.contents(atPath: file) {
-            let net = Network.make(architecture, inputShape: source.imageShape, classes: r, seed: 0)
-            if let archive = try? WeightArchive(decoding: [UInt8](bytes)), (try? archive.load(into: net)) != nil {
-                return (PretrainedTrunk(network: net, pretraining: pretraining), true)
-            }
+        let file = cacheDirectory.map { path(cacheDirectory: $0, source: source, architecture: architecture, pretraining: pretraining) }
+        if let file, let trunk = load(file: file, imageShape: source.imageShape, architecture: architecture, pretraining: pretraining) {
+            return (trunk, true)
         }
         let net = try pretraining.train(architecture: architecture, source: source, indices: Array(0..<source.count),
                                         progress: progress, isCancelled: isCancelled)

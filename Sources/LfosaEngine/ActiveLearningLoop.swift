@@ -150,6 +150,17 @@ public final class ActiveLearningLoop {
         return summary
     }
 
+    /// Drops the trained networks: the next `retrain` initialises them afresh (from
+    /// `pretrainedTrunk` when set) with the first round's schedule. The labeled sets stay.
+    /// Not while a query is pending.
+    public func resetNetworks() throws {
+        guard phase != .awaitingVerdicts else { throw EngineError.wrongPhase("record the pending query's verdicts before resetting") }
+        detector = nil
+        classifier = nil
+        trainedRounds = 0
+        phase = .needsTraining
+    }
+
     /// The next query of up to `batch` samples, best first.
     ///
     /// In `.awaitingVerdicts` it returns the pending query again. Requires trained networks.

@@ -73,8 +73,9 @@ public final class Conv2D: Layer {
             weight.value.withUnsafeBufferPointer { wp in
                 if isPointwise {
                     x.data.withUnsafeBufferPointer { cp in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(cols), Int32(k),
-                                    1, wp.baseAddress, Int32(k), cp.baseAddress, Int32(cols), 0, out.baseAddress, Int32(cols))
+                        GEMM.sgemm(CblasNoTrans, CblasNoTrans, m: outputChannels, n: cols, k: k,
+                                   a: wp.baseAddress, lda: k, b: cp.baseAddress, ldb: cols,
+                                   beta: 0, c: out.baseAddress, ldc: cols)
                     }
                     return
                 }
@@ -82,9 +83,9 @@ public final class Conv2D: Layer {
                 forEachImageChunk(n: n, plane: ho * wo, k: k) { _, n0, n1, col, parallel in
                     im2col(x, images: n0..<n1, ho: ho, wo: wo, into: col, parallel: parallel)
                     let chunkCols = (n1 - n0) * ho * wo
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(chunkCols), Int32(k),
-                                1, wp.baseAddress, Int32(k), col.baseAddress, Int32(chunkCols),
-                                0, out.baseAddress! + n0 * ho * wo, Int32(cols))
+                    GEMM.sgemm(CblasNoTrans, CblasNoTrans, m: outputChannels, n: chunkCols, k: k,
+                               a: wp.baseAddress, lda: k, b: col.baseAddress, ldb: chunkCols,
+                               beta: 0, c: out.baseAddress! + n0 * ho * wo, ldc: cols, parallel: parallel)
                 }
             }
         }
@@ -119,9 +120,6 @@ public final class Conv2D: Layer {
                 for c in 0..<chunks { body(0, c * chunk, min(n, (c + 1) * chunk), col, true) }
                 return
             }
-            let blasThreads = BLASThreads.current
-            BLASThreads.set(1)
-            defer { BLASThreads.set(blasThreads) }
             withoutActuallyEscaping(body) { body in
                 DispatchQueue.concurrentPerform(iterations: workers) { w in
                     let col = UnsafeMutableBufferPointer(rebasing: all[(w * slot)..<((w + 1) * slot)])
@@ -171,8 +169,9 @@ public final class Conv2D: Layer {
             g.data.withUnsafeBufferPointer { gp in
                 x.data.withUnsafeBufferPointer { cp in
                     weight.gradient.withUnsafeMutableBufferPointer { dw in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outputChannels), Int32(k), Int32(cols),
-                                    1, gp.baseAddress, Int32(cols), cp.baseAddress, Int32(cols), 1, dw.baseAddress, Int32(k))
+                        GEMM.sgemm(CblasNoTrans, CblasTrans, m: outputChannels, n: k, k: cols,
+                                   a: gp.baseAddress, lda: cols, b: cp.baseAddress, ldb: cols,
+                                   beta: 1, c: dw.baseAddress, ldc: k)
                     }
                 }
             }
@@ -180,8 +179,9 @@ public final class Conv2D: Layer {
             return Tensor(shape: x.shape) { dx in
                 g.data.withUnsafeBufferPointer { gp in
                     weight.value.withUnsafeBufferPointer { wp in
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(cols), Int32(outputChannels),
-                                    1, wp.baseAddress, Int32(k), gp.baseAddress, Int32(cols), 0, dx.baseAddress, Int32(cols))
+                        GEMM.sgemm(CblasTrans, CblasNoTrans, m: k, n: cols, k: outputChannels,
+                                   a: wp.baseAddress, lda: k, b: gp.baseAddress, ldb: cols,
+                                   beta: 0, c: dx.baseAddress, ldc: cols)
                     }
                 }
             }
@@ -204,13 +204,14 @@ public final class Conv2D: Layer {
                                 im2col(x, images: n0..<n1, ho: ho, wo: wo, into: col, parallel: parallel)
                                 let chunkCols = (n1 - n0) * ho * wo
                                 let gChunk = gp.baseAddress! + n0 * ho * wo
-                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outputChannels), Int32(k), Int32(chunkCols),
-                                            1, gChunk, Int32(cols), col.baseAddress, Int32(chunkCols),
-                                            1, dwAll.baseAddress! + worker * weightCount, Int32(k))
+                                GEMM.sgemm(CblasNoTrans, CblasTrans, m: outputChannels, n: k, k: chunkCols,
+                                           a: gChunk, lda: cols, b: col.baseAddress, ldb: chunkCols,
+                                           beta: 1, c: dwAll.baseAddress! + worker * weightCount, ldc: k, parallel: parallel)
                                 guard needInput else { return }
                                 let dc = UnsafeMutableBufferPointer(rebasing: dcAll[(worker * slot)..<((worker + 1) * slot)])
-                                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(chunkCols), Int32(outputChannels),
-                                            1, wp.baseAddress, Int32(k), gChunk, Int32(cols), 0, dc.baseAddress, Int32(chunkCols))
+                                GEMM.sgemm(CblasTrans, CblasNoTrans, m: k, n: chunkCols, k: outputChannels,
+                                           a: wp.baseAddress, lda: k, b: gChunk, ldb: cols,
+                                           beta: 0, c: dc.baseAddress, ldc: chunkCols, parallel: parallel)
                                 col2im(UnsafeBufferPointer(dc), images: n0..<n1, shape: x.shape, ho: ho, wo: wo, into: dxp,
                                        parallel: parallel)
                             }

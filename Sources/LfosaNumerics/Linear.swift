@@ -33,9 +33,9 @@ public final class Linear: Layer {
         x.data.withUnsafeBufferPointer { xp in
             weight.value.withUnsafeBufferPointer { w in
                 y.data.withUnsafeMutableBufferPointer { yp in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outputs), Int32(inputs),
-                                1, xp.baseAddress, Int32(inputs), w.baseAddress, Int32(inputs),
-                                1, yp.baseAddress, Int32(outputs))
+                    GEMM.sgemm(CblasNoTrans, CblasTrans, m: n, n: outputs, k: inputs,
+                               a: xp.baseAddress, lda: inputs, b: w.baseAddress, ldb: inputs,
+                               beta: 1, c: yp.baseAddress, ldc: outputs)
                 }
             }
         }
@@ -47,9 +47,9 @@ public final class Linear: Layer {
         g.data.withUnsafeBufferPointer { gp in
             input.withUnsafeBufferPointer { xp in
                 weight.gradient.withUnsafeMutableBufferPointer { dw in
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outputs), Int32(inputs), Int32(n),
-                                1, gp.baseAddress, Int32(outputs), xp.baseAddress, Int32(inputs),
-                                1, dw.baseAddress, Int32(inputs))
+                    GEMM.sgemm(CblasTrans, CblasNoTrans, m: outputs, n: inputs, k: n,
+                               a: gp.baseAddress, lda: outputs, b: xp.baseAddress, ldb: inputs,
+                               beta: 1, c: dw.baseAddress, ldc: inputs)
                 }
             }
             bias.gradient.withUnsafeMutableBufferPointer { db in
@@ -60,9 +60,9 @@ public final class Linear: Layer {
         return Tensor(shape: [n, inputs]) { dx in
             g.data.withUnsafeBufferPointer { gp in
                 weight.value.withUnsafeBufferPointer { w in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(inputs), Int32(outputs),
-                                1, gp.baseAddress, Int32(outputs), w.baseAddress, Int32(inputs),
-                                0, dx.baseAddress, Int32(inputs))
+                    GEMM.sgemm(CblasNoTrans, CblasNoTrans, m: n, n: inputs, k: outputs,
+                               a: gp.baseAddress, lda: outputs, b: w.baseAddress, ldb: inputs,
+                               beta: 0, c: dx.baseAddress, ldc: inputs)
                 }
             }
         }

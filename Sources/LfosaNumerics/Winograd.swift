@@ -312,8 +312,11 @@ final class WinogradState {
 private func sixteenProducts(_ transA: CBLAS_TRANSPOSE, _ transB: CBLAS_TRANSPOSE, m: Int, n: Int, k: Int,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              c: UnsafeMutablePointer<Float>) {
-    for xi in 0..<16 {
-        cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k),
-                    1, a + xi * m * k, Int32(lda), b + xi * k * n, Int32(ldb), 0, c + xi * m * n, Int32(n))
+    // The products are independent: split them over the workers (single-threaded BLAS each).
+    parallelChunks(16) { lo, hi in
+        for xi in lo..<hi {
+            GEMM.sgemm(transA, transB, m: m, n: n, k: k, a: a + xi * m * k, lda: lda, b: b + xi * k * n, ldb: ldb,
+                       beta: 0, c: c + xi * m * n, ldc: n, parallel: false)
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import LfosaCLI
 import LfosaData
+import LfosaEngine
 import LfosaNumerics
 import LfosaStore
 import LfosaTerminal
@@ -75,6 +76,42 @@ import LfosaTerminal
         #expect(events.filter(\.isRetracted).map(\.verdict) == [.unknown, .skipped])
         // The screen showed the third item again after the undo, then the fourth after labeling it.
         #expect(terminal.screen.text().contains("4/5"))
+    }
+
+    @Test func trunkPretrainsInTheBackgroundAndSeedsTraining() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pool = Self.pool(count: 30)
+        let store = try Self.createStore(dir)
+        var settings = Self.settings(coldStart: 1)
+        settings.profile.pretraining = RotationPretraining(steps: 12, batchSize: 16)
+        settings.trunkCacheDirectory = dir + "/cache"
+        let session = try AnnotationSession(pool: pool, store: store, settings: settings)
+        #expect(session.trunkJob != nil && session.trunk == nil)
+        #expect(session.isBusy && !session.isTraining)
+        #expect(session.trainingStatus?.network == "pretraining trunk")
+        let deadline = Date().addingTimeInterval(120)
+        while session.trunk == nil && Date() < deadline { _ = try session.poll(); usleep(10_000) }
+        #expect(session.trunk != nil && session.trunkJob == nil)
+        #expect(session.message?.contains("trunk ready") == true)
+        let cached = try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/trunks")
+        #expect(cached.count == 1 && cached[0].hasSuffix(".lfw"))
+        // labeling past the cold start trains networks that start from the trunk
+        let terminal = HeadlessTerminal(size: TerminalSize(width: 100, height: 30))
+        terminal.type("12121q")
+        #expect(try Self.run(session, terminal) == .quit)
+        #expect(session.loop.pretrainedTrunk != nil)
+        session.shutdown()
+        store.close()
+
+        // another session on the same pool loads the cached trunk at once
+        let dir2 = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir2) }
+        let store2 = try Self.createStore(dir2)
+        let again = try AnnotationSession(pool: pool, store: store2, settings: settings)
+        #expect(again.trunk != nil && again.trunkJob == nil)
+        again.shutdown()
+        store2.close()
     }
 
     @Test func resumeShowsTheRestOfTheSavedBatchAndKeepsEarlierLabels() throws {

@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 @testable import LfosaNumerics
 
@@ -67,6 +68,20 @@ struct TrainingTests {
         let (c, _) = trainToy(seed: 10, epochs: 1)
         #expect(a.parameters.map(\.value) == b.parameters.map(\.value))
         #expect(a.parameters.map(\.value) != c.parameters.map(\.value))
+    }
+
+    /// Results must not depend on what else the process computes at the same time (OpenBLAS's
+    /// results depend on its thread count, which is process-wide: it stays fixed).
+    @Test func concurrentTrainingDoesNotChangeResults() {
+        let (alone, _) = trainToy(seed: 9, epochs: 2)
+        let group = DispatchGroup()
+        nonisolated(unsafe) var sideAccuracy = 0.0
+        DispatchQueue.global().async(group: group) { sideAccuracy = trainToy(seed: 10, epochs: 4).accuracy }
+        let (together, _) = trainToy(seed: 9, epochs: 2)
+        group.wait()
+        #expect(sideAccuracy > 0)
+        let same = alone.parameters.map(\.value) == together.parameters.map(\.value)
+        #expect(same, "weights differ when another training runs concurrently")
     }
 
     @Test func batchNormTrainVersusEval() {

@@ -441,7 +441,11 @@ final class AnnotationSession {
         let epochs = Int((Double(p.totalSteps) / max(perStep, 1e-9)).rounded(.up))
         let elapsed = Date().timeIntervalSince(job.started)
         let eta = fraction > 0.02 ? elapsed * (1 - fraction) / fraction : nil
-        return (p.role.rawValue, Int(p.epoch.rounded(.up)), max(1, epochs), Double(p.loss), fraction, eta)
+        var name = p.role.rawValue
+        if let t = trunkJob?.progress {   // pretraining continues beside the retraining
+            name += " (trunk \(Int(100 * Double(t.step) / Double(max(1, t.totalSteps))))%)"
+        }
+        return (name, Int(p.epoch.rounded(.up)), max(1, epochs), Double(p.loss), fraction, eta)
     }
 
     /// Installs a finished job's ranking as the next batch (items labeled meanwhile are

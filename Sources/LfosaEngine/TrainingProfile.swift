@@ -61,15 +61,18 @@ public struct TrainingProfile: Sendable, Equatable {
         schedule: .step(base: 0.01, every: 20, gamma: 0.5), warmSchedule: .step(base: 0.01, every: 20, gamma: 0.5),
         momentum: 0.9, weightDecay: 5e-4, augmentation: .paper, warmStart: false)
 
-    /// CPU profile: the reference CNN, warm starts across rounds, 300–800 steps per network
-    /// and round (round 0: 60 epochs from scratch, one-cycle max 0.05; later rounds: 4 epochs,
-    /// one-cycle max 0.03), crop+flip augmentation without rotation.
+    /// CPU profile: the reference CNN whose convolutions start from a self-supervised trunk
+    /// (3,000 steps of rotation prediction on the pool, done once per pool and cached), warm
+    /// starts across rounds, 300–800 steps per network and round (round 0: 60 epochs,
+    /// one-cycle max 0.05; later rounds: 4 epochs, one-cycle max 0.03), crop+flip
+    /// augmentation without rotation.
     /// See assets/simulate/README.md "Training profiles".
     public static let fast = TrainingProfile(
         name: "fast", architecture: .referenceCNN, epochsPerRound: 4, firstRoundEpochs: 60,
         minStepsPerRound: 300, maxStepsPerRound: 800, batchSize: 128,
         schedule: .oneCycle(max: 0.05, warmupFraction: 0.25), warmSchedule: .oneCycle(max: 0.03, warmupFraction: 0.15),
-        momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true)
+        momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true,
+        pretraining: RotationPretraining(steps: 3000))
 
     /// Profiles by name (`fast`, `paper`).
     public static func named(_ name: String) -> TrainingProfile? {

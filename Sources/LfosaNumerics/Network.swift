@@ -102,8 +102,10 @@ extension Network {
             var trunk: [Layer] = [ChannelMajor()]
             var ch = c, hh = h, ww = w
             for (i, out) in [32, 64, 128].enumerated() {
+                // ReLU after the pooling: max-pool and ReLU commute (both monotone), so this is
+                // conv–BN–ReLU–pool's function with the ReLU on a quarter of the values.
                 trunk += [Conv2D(name: "conv\(i)", inputChannels: ch, outputChannels: out, kernel: 3, padding: 1, rng: &rng),
-                          BatchNorm(name: "bn\(i)", channels: out), ReLU(), MaxPool(kernel: 2)]
+                          BatchNorm(name: "bn\(i)", channels: out), MaxPool(kernel: 2), ReLU()]
                 ch = out; hh /= 2; ww /= 2
             }
             trunk += [Flatten(), Linear(name: "fc0", inputs: ch * hh * ww, outputs: 256, rng: &rng), ReLU()]

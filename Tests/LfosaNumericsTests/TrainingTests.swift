@@ -217,6 +217,21 @@ struct WeightArchiveTests {
 
 @Suite("Pooling fast path")
 struct PoolingTests {
+    /// The reference CNN pools before its ReLU: the same function and gradients as ReLU then pool.
+    @Test func poolThenReLUEqualsReLUThenPool() {
+        let x = randomTensor([3, 2, 8, 8], seed: 21)
+        let g = randomTensor([3, 2, 4, 4], seed: 22)
+        let (reluA, poolA) = (ReLU(), MaxPool(kernel: 2))
+        let (poolB, reluB) = (MaxPool(kernel: 2), ReLU())
+        let yA = poolA.forward(reluA.forward(x, mode: .training), mode: .training)
+        let yB = reluB.forward(poolB.forward(x, mode: .training), mode: .training)
+        #expect(yA == yB)
+        let dA = reluA.backward(poolA.backward(g))
+        let dB = poolB.backward(reluB.backward(g))
+        #expect(dA == dB)
+        #expect(dA.data.contains { $0 != 0 })
+    }
+
     /// Ties go to the first maximum in row-major order (PyTorch's choice), in the SIMD path too.
     @Test func tiesGoToFirstMaximum() {
         let w = 16

@@ -170,6 +170,11 @@ struct SimulateCommand: ParsableCommand {
             }
         }
         progress.finish()
+        if let pretraining = profileValue.pretraining {
+            print("self-supervised trunk: \(pretraining.steps) rotation steps on \(dataset.train.count) images, "
+                  + (pretrainCached ? "loaded from the cache in \(String(format: "%.1f", pretrainSeconds)) s"
+                                    : "trained in \(String(format: "%.0f", pretrainSeconds)) s (cached for later runs)"))
+        }
         print(SimulateReport.table(rows))
         print("wrote \(out)/results.csv, results.json, precision.svg, recall.svg, accuracy.svg")
     }

@@ -31,14 +31,9 @@ enum AnnotationTrainingOutcome: @unchecked Sendable {
 /// the flag every optimiser step, so cancelling takes at most one step. `wait()` blocks until
 /// the thread has left the loop. Progress and outcome cross threads under one lock.
 final class AnnotationTrainingJob: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cancelled = false
-    private var latest: LfosaEngine.TrainingProgress?
-    private var result: AnnotationTrainingOutcome?
-    private let done = DispatchSemaphore(value: 0)
-    private var joined = false
+    private let work: BackgroundWork<AnnotationTrainingOutcome>
     /// When the job started (for the ETA).
-    let started = Date()
+    var started: Date { work.started }
     /// The round the ranking will be for.
     let round: Int
 
@@ -51,64 +46,34 @@ final class AnnotationTrainingJob: @unchecked Sendable {
          checkpoint: (@Sendable ([UInt8]) -> String?)? = nil) {
         self.round = round
         let box = LoopBox(loop: loop)
-        let thread = Thread { [self] in
-            let outcome = Self.run(box.loop, lookahead: lookahead, withGroups: withGroups, checkpoint: checkpoint, job: self)
-            lock.lock()
-            result = outcome
-            lock.unlock()
-            done.signal()
+        work = BackgroundWork(threadName: "lfosa-training") { work in
+            Self.run(box.loop, lookahead: lookahead, withGroups: withGroups, checkpoint: checkpoint, work: work)
         }
-        thread.stackSize = 8 << 20
-        thread.name = "lfosa-training"
-        thread.start()
     }
 
     /// Asks the engine to stop at its next step (the networks keep their previous weights).
-    func cancel() {
-        lock.lock(); cancelled = true; lock.unlock()
-    }
-
-    var isCancelled: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return cancelled
-    }
+    func cancel() { work.cancel() }
 
     /// The latest progress report, nil before the first.
-    var progress: LfosaEngine.TrainingProgress? {
-        lock.lock(); defer { lock.unlock() }
-        return latest
-    }
+    var progress: LfosaEngine.TrainingProgress? { work.progress }
 
     /// The outcome once the thread is done, nil while it runs.
-    var outcome: AnnotationTrainingOutcome? {
-        lock.lock(); defer { lock.unlock() }
-        return result
-    }
+    var outcome: AnnotationTrainingOutcome? { work.outcome }
 
     /// Blocks until the thread has finished with the loop; returns the outcome.
     @discardableResult
-    func wait() -> AnnotationTrainingOutcome {
-        lock.lock()
-        let already = joined
-        joined = true
-        lock.unlock()
-        if !already { done.wait() }
-        return outcome ?? .cancelled
-    }
-
-    private func report(_ p: LfosaEngine.TrainingProgress) {
-        lock.lock(); latest = p; lock.unlock()
-    }
+    func wait() -> AnnotationTrainingOutcome { work.wait() ?? .cancelled }
 
     private struct LoopBox: @unchecked Sendable { let loop: ActiveLearningLoop }
 
     private static func run(_ loop: ActiveLearningLoop, lookahead: Int, withGroups: Bool,
-                            checkpoint: (@Sendable ([UInt8]) -> String?)?, job: AnnotationTrainingJob) -> AnnotationTrainingOutcome {
+                            checkpoint: (@Sendable ([UInt8]) -> String?)?,
+                            work: BackgroundWork<AnnotationTrainingOutcome>) -> AnnotationTrainingOutcome {
         do {
             let t0 = Date()
-            let summary = try loop.retrain(progress: { job.report($0) }, isCancelled: { job.isCancelled })
+            let summary = try loop.retrain(progress: { work.report($0) }, isCancelled: { work.isCancelled })
             let t1 = Date()
-            if job.isCancelled { return .cancelled }
+            if work.isCancelled { return .cancelled }
             // With groups, the whole pool is ranked: every item's predicted class gives the
             // mixture groups in pool order (no second inference pass).
             let full = try loop.nextQuery(batch: withGroups ? Int.max : lookahead)

@@ -24,7 +24,7 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: "Seconds to time each phase.")
     var seconds: Double = 6
 
-    @Option(help: "Worker threads for BLAS and per-sample work (default: all online cores).")
+    @Option(help: "Worker threads of the numeric core (default: all online cores; OpenBLAS itself runs one).")
     var threads: Int?
 
     @Option(help: "Architecture to measure (reference-cnn, compact-cnn, resnet18).")

@@ -16,51 +16,31 @@ final class TrunkPretrainingJob: @unchecked Sendable {
         case failed(String)
     }
 
-    private let lock = NSLock()
-    private var cancelled = false
-    private var latest: LfosaEngine.TrainingProgress?
-    private var result: Outcome?
-    private let done = DispatchSemaphore(value: 0)
-    private var joined = false
-    let started = Date()
+    private let work: BackgroundWork<Outcome>
+    var started: Date { work.started }
 
     init(source: ImageBatchSource, architecture: Architecture, pretraining: RotationPretraining, cacheDirectory: String?) {
-        let thread = Thread { [self] in
-            let outcome: Outcome
+        work = BackgroundWork(threadName: "lfosa-pretraining") { work in
             do {
+                let t0 = Date()
                 let (trunk, cached) = try TrunkCache.trunk(
                     source: source, architecture: architecture, pretraining: pretraining, cacheDirectory: cacheDirectory,
-                    progress: { p in self.lock.lock(); self.latest = p; self.lock.unlock() },
-                    isCancelled: { self.isCancelled })
-                outcome = .finished(trunk, cached: cached, seconds: Date().timeIntervalSince(started))
+                    progress: { work.report($0) }, isCancelled: { work.isCancelled })
+                return .finished(trunk, cached: cached, seconds: Date().timeIntervalSince(t0))
             } catch EngineError.cancelled {
-                outcome = .cancelled
+                return .cancelled
             } catch {
-                outcome = .failed("\(error)")
+                return .failed("\(error)")
             }
-            lock.lock(); result = outcome; lock.unlock()
-            done.signal()
         }
-        thread.stackSize = 8 << 20
-        thread.name = "lfosa-pretraining"
-        thread.start()
     }
 
-    func cancel() { lock.lock(); cancelled = true; lock.unlock() }
+    func cancel() { work.cancel() }
 
-    var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+    var progress: LfosaEngine.TrainingProgress? { work.progress }
 
-    var progress: LfosaEngine.TrainingProgress? { lock.lock(); defer { lock.unlock() }; return latest }
-
-    var outcome: Outcome? { lock.lock(); defer { lock.unlock() }; return result }
+    var outcome: Outcome? { work.outcome }
 
     @discardableResult
-    func wait() -> Outcome {
-        lock.lock()
-        let already = joined
-        joined = true
-        lock.unlock()
-        if !already { done.wait() }
-        return outcome ?? .cancelled
-    }
+    func wait() -> Outcome { work.wait() ?? .cancelled }
 }

@@ -85,6 +85,9 @@ struct SimulateCommand: ParsableCommand {
             guard maxSteps >= 0 else { throw ValidationError("--max-steps must be at least 0, got \(maxSteps)") }
             profileValue.maxStepsPerRound = maxSteps
         }
+        if let pretrainSteps, pretrainSteps < 0 {
+            throw ValidationError("--pretrain-steps must be at least 0, got \(pretrainSteps)")
+        }
         if profileValue.maxStepsPerRound > 0 && profileValue.minStepsPerRound > profileValue.maxStepsPerRound {
             throw ValidationError("--min-steps (\(profileValue.minStepsPerRound)) exceeds --max-steps (\(profileValue.maxStepsPerRound))")
         }
@@ -119,7 +122,6 @@ struct SimulateCommand: ParsableCommand {
             dataset.train = dataset.train.subset(Array(order.prefix(subset)).sorted())
         }
         if let pretrainSteps {
-            guard pretrainSteps >= 0 else { throw ValidationError("--pretrain-steps must be at least 0, got \(pretrainSteps)") }
             if pretrainSteps == 0 { profileValue.pretraining = nil } else {
                 var p = profileValue.pretraining ?? RotationPretraining(steps: pretrainSteps)
                 p.steps = pretrainSteps

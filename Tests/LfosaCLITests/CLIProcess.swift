@@ -10,13 +10,16 @@ struct CLIOutcome {
 
 /// Runs the `lfosa` binary built next to the test bundle with `arguments`, killing it after
 /// `timeout` seconds so a hang fails the test instead of stalling the suite.
-func runLfosa(_ arguments: [String], timeout: Double = 120,
+func runLfosa(_ arguments: [String], timeout: Double = 120, environment: [String: String] = [:],
               sourceLocation: SourceLocation = #_sourceLocation) throws -> CLIOutcome {
     let binary = try #require(StoreDurabilityTests.lfosaBinary(), "lfosa binary not found next to the test bundle",
                               sourceLocation: sourceLocation)
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

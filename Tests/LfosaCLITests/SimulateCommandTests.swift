@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+import LfosaData
+
+/// `lfosa simulate` as a user runs it on an image folder: the self-supervised trunk is trained
+/// on the first run and loaded from the cache on the second, and bad options are one-line errors.
+@Suite struct SimulateCommandTests {
+    @Test func trunkIsPretrainedOnceThenCached() throws {
+        let root = NSTemporaryDirectory() + "lfosa-simulate-cli-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for (c, folder) in ["a", "b", "c", "d"].enumerated() {
+            try FileManager.default.createDirectory(atPath: "\(root)/images/\(folder)", withIntermediateDirectories: true)
+            for i in 0..<12 {
+                // class c: a bright quadrant c, plus a per-image pattern
+                let pixels = (0..<(8 * 8 * 3)).map { k -> UInt8 in
+                    let p = k / 3, y = p / 8, x = p % 8
+                    let lit = (y / 4) * 2 + (x / 4) == c
+                    return UInt8(((lit ? 180 : 40) + (k * 13 + i * 29) % 50) & 0xFF)
+                }
+                try PNGCodec.write(RasterImage(width: 8, height: 8, channels: 3, pixels: pixels),
+                                   to: "\(root)/images/\(folder)/\(i).png")
+            }
+        }
+        let env = ["XDG_CACHE_HOME": root + "/cache"]
+        let args = ["simulate", root + "/images", "--known", "0,1", "--init-percent", "30", "--batch", "4", "--rounds", "1",
+                    "--strategies", "lfosa", "--pretrain-steps", "3", "--min-steps", "2", "--max-steps", "2", "--quiet",
+                    "--out", root + "/out"]
+        let first = try runLfosa(args, timeout: 120, environment: env)
+        #expect(first.status == 0, "stderr: \(first.stderr)")
+        #expect(first.stdout.contains("self-supervised trunk: 3 rotation steps on 48 images, trained in"))
+        let trunks = try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks")
+        #expect(trunks.count == 1)
+        let settings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out/results.json")))
+        let recorded = ((settings as? [String: Any])?["settings"] as? [String: String]) ?? [:]
+        #expect(recorded["pretrain_steps"] == "3" && recorded["pretrain_cached"] == "false")
+
+        let second = try runLfosa(args, timeout: 120, environment: env)
+        #expect(second.status == 0, "stderr: \(second.stderr)")
+        #expect(second.stdout.contains("loaded from the cache"))
+        #expect(first.stdout.split(separator: "\n").filter { $0.contains("mean precision") }
+                == second.stdout.split(separator: "\n").filter { $0.contains("mean precision") })
+
+        let bad = try runLfosa(["simulate", root + "/images", "--pretrain-steps=-1"], timeout: 60, environment: env)
+        #expect(bad.status != 0)
+        // one error line (argument-parser adds its usage hint below it); nothing was loaded or trained
+        #expect(bad.stderr.split(separator: "\n").first == "Error: --pretrain-steps must be at least 0, got -1")
+    }
+}

@@ -53,6 +53,10 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("pretrain-steps"), help: "Steps of self-supervised rotation pretraining of the shared trunk on the pool, cached per pool (0 = none; default: the profile's).")
     var pretrainSteps: Int?
 
+    @Flag(name: .customLong("balanced"), inversion: .prefixedNo,
+          help: "Class-balanced training batches (default: the profile's).")
+    var balanced: Bool?
+
     @Flag(name: .customLong("pretrain-dense"), help: "Transfer the pretrained dense layers too, not only the convolutions.")
     var pretrainDense = false
 
@@ -129,6 +133,7 @@ struct SimulateCommand: ParsableCommand {
             }
         }
         if pretrainDense { profileValue.pretraining?.transfersDenseLayers = true }
+        if let balanced { profileValue.classBalanced = balanced }
         var setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,
                                       rounds: rounds, profile: profileValue, temperature: temperature, threshold: threshold)
         let progress = SimulateProgress(runs: kinds.count * seedList.count, roundsPerRun: rounds + 1, enabled: !quiet)
@@ -154,7 +159,7 @@ struct SimulateCommand: ParsableCommand {
             "steps_per_round": "\(profileValue.minStepsPerRound)-\(profileValue.maxStepsPerRound)",
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
-            "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)",
+            "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)",
             "pretrain_dense": "\(profileValue.pretraining?.transfersDenseLayers ?? false)",
             "pretrain_seconds": String(format: "%.1f", pretrainSeconds), "pretrain_cached": "\(pretrainCached)",
             "strategies": kinds.map(\.rawValue).joined(separator: ","), "seeds": seedList.map(String.init).joined(separator: ","),

@@ -249,6 +249,7 @@ public final class ActiveLearningLoop {
                            steps: profile.stepsPerRound(labeled: samples.count, firstRound: first),
                            batchSize: profile.batchSize, schedule: warm ? profile.warmSchedule : profile.schedule,
                            momentum: profile.momentum, weightDecay: profile.weightDecay,
-                           augmentation: profile.augmentation, normalization: normalization)
+                           augmentation: profile.augmentation, normalization: normalization,
+                           classBalanced: profile.classBalanced)
     }
 }

@@ -42,6 +42,9 @@ struct TrainingRun {
     var weightDecay: Float
     var augmentation: Augmentation
     var normalization: Normalization
+    /// Draw every batch evenly over the classes present (each class's samples in a reshuffled
+    /// cycle) instead of in one shuffled order over all samples.
+    var classBalanced: Bool = false
 
     /// Trains `network` in place; returns the mean loss of the last reported window.
     func run(_ network: Network, role: NetworkRole, rng: inout SplitMix64,
@@ -53,6 +56,7 @@ struct TrainingRun {
         var order = Array(0..<n)
         seededShuffle(&order, using: &rng)
         var cursor = 0
+        var sampler = classBalanced ? BalancedSampler(labels: labels, rng: &rng) : nil
         var sgd = SGD(learningRate: 0, momentum: momentum, weightDecay: weightDecay)
         for p in network.parameters { p.momentum = [] }
         var windowLoss: Float = 0, windowSteps = 0, lastLoss: Float = .nan
@@ -61,6 +65,9 @@ struct TrainingRun {
             if isCancelled() { throw EngineError.cancelled }
             var picked = [Int]()
             picked.reserveCapacity(batch)
+            if sampler != nil {
+                for _ in 0..<batch { picked.append(sampler!.next(rng: &rng)) }
+            }
             while picked.count < batch {
                 if cursor == n { seededShuffle(&order, using: &rng); cursor = 0 }
                 picked.append(order[cursor]); cursor += 1
@@ -83,6 +90,38 @@ struct TrainingRun {
             }
         }
         return lastLoss
+    }
+}
+
+/// Class-balanced draws: classes in a reshuffled round-robin cycle, each class's samples in
+/// their own reshuffled cycle, so every class fills the same share of the batches however few
+/// samples it has.
+struct BalancedSampler {
+    /// Slots (one per class present) in the current round-robin order.
+    private var order: [Int]
+    private var orderCursor = 0
+    /// Per slot, that class's sample indices in their current order.
+    private var members: [[Int]]
+    private var cursors: [Int]
+
+    init(labels: [Int], rng: inout SplitMix64) {
+        var byClass: [Int: [Int]] = [:]
+        for (i, y) in labels.enumerated() { byClass[y, default: []].append(i) }
+        members = byClass.keys.sorted().map { byClass[$0]! }
+        for c in members.indices { seededShuffle(&members[c], using: &rng) }
+        cursors = [Int](repeating: 0, count: members.count)
+        order = Array(members.indices)
+        seededShuffle(&order, using: &rng)
+    }
+
+    /// The next sample (an index into the labels).
+    mutating func next(rng: inout SplitMix64) -> Int {
+        if orderCursor == order.count { seededShuffle(&order, using: &rng); orderCursor = 0 }
+        let slot = order[orderCursor]
+        orderCursor += 1
+        if cursors[slot] == members[slot].count { seededShuffle(&members[slot], using: &rng); cursors[slot] = 0 }
+        defer { cursors[slot] += 1 }
+        return members[slot][cursors[slot]]
     }
 }
 

@@ -29,12 +29,14 @@ public struct TrainingProfile: Sendable, Equatable {
     public var mcDropout: Float
     /// Self-supervised pretraining of a trunk on the pool that seeds both networks (nil: none).
     public var pretraining: RotationPretraining?
+    /// Class-balanced batches for both networks (`BalancedSampler`) instead of plain shuffling.
+    public var classBalanced: Bool
 
     public init(name: String, architecture: Architecture, epochsPerRound: Int, firstRoundEpochs: Int,
                 minStepsPerRound: Int, maxStepsPerRound: Int, batchSize: Int, schedule: LearningRateSchedule,
                 warmSchedule: LearningRateSchedule, momentum: Float, weightDecay: Float, augmentation: Augmentation,
                 warmStart: Bool, inferenceBatch: Int = 256, mcDropout: Float = 0.3,
-                pretraining: RotationPretraining? = nil) {
+                pretraining: RotationPretraining? = nil, classBalanced: Bool = false) {
         self.name = name
         self.architecture = architecture
         self.epochsPerRound = epochsPerRound
@@ -51,6 +53,7 @@ public struct TrainingProfile: Sendable, Equatable {
         self.inferenceBatch = inferenceBatch
         self.mcDropout = mcDropout
         self.pretraining = pretraining
+        self.classBalanced = classBalanced
     }
 
     /// The paper's code: CIFAR ResNet-18, SGD lr 0.01 (momentum 0.9, wd 5e-4), StepLR(20, 0.5),

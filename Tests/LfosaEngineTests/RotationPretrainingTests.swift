@@ -103,3 +103,24 @@ struct RotationPretrainingTests {
         }
     }
 }
+
+/// Class-balanced batches: every class gets the same share however rare, each class's samples
+/// cycle fully before any repeats, and the draws are seeded.
+struct BalancedSamplerTests {
+    @Test func evenSharesFullCyclesSeeded() {
+        let labels = [Int](repeating: 0, count: 90) + [Int](repeating: 3, count: 10) + [Int](repeating: 1, count: 20)
+        var rng = SplitMix64(seed: 7)
+        var sampler = BalancedSampler(labels: labels, rng: &rng)
+        let draws = (0..<300).map { _ in sampler.next(rng: &rng) }
+        var perClass: [Int: [Int]] = [:]
+        for d in draws { perClass[labels[d], default: []].append(d) }
+        #expect(perClass.mapValues(\.count) == [0: 100, 1: 100, 3: 100])
+        // class 3 (10 samples): every block of 10 of its draws is all ten samples
+        let rare = perClass[3]!
+        for block in stride(from: 0, to: 100, by: 10) { #expect(Set(rare[block..<(block + 10)]).count == 10) }
+        #expect(Set(perClass[0]!).count == 90)   // 100 draws of 90: all seen
+        var rng2 = SplitMix64(seed: 7)
+        var again = BalancedSampler(labels: labels, rng: &rng2)
+        #expect((0..<300).map { _ in again.next(rng: &rng2) } == draws)
+    }
+}

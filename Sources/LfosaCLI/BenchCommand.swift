@@ -40,7 +40,7 @@ struct BenchEngineCommand: ParsableCommand {
         Runtime.prepareForNumerics(threads: threads)
         let result = EngineBenchmark.run(architecture: arch, seconds: seconds, winograd: winograd)
         let line = "{\"impl\":\"lfosa\",\"architecture\":\"\(arch.rawValue)\",\"threads\":\(ParallelConfiguration.workers),"
-            + "\"winograd\":\(winograd),"
+            + "\"winograd\":\(winograd),\"blas_core\":\"\(BLASKernels.coreName)\","
             + "\"train_images_per_s\":\(String(format: "%.1f", result.train)),"
             + "\"infer_images_per_s\":\(String(format: "%.1f", result.infer))}"
         print(line)

@@ -7,8 +7,18 @@ enum Runtime {
     /// sets how many threads the numeric core splits work across (OpenBLAS itself runs one).
     static func prepareForNumerics(threads: Int?) {
         AllocatorTuning.keepFreedMemory()
+        upgradeBLASKernels()
         if let threads, threads > 0 {
             ParallelConfiguration.workers = threads
         }
     }
+
+    /// OpenBLAS falls back to its generic SSE3 kernels on CPUs it does not recognise; switch to
+    /// the AVX2/AVX-512 ones the CPU supports unless `OPENBLAS_CORETYPE` says otherwise. Once.
+    private static let blasKernelUpgrade: Void = {
+        let chosen = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
+        BLASKernels.upgradeFallbackKernels(environmentCoreType: chosen) { setenv("OPENBLAS_CORETYPE", $0, 1) }
+    }()
+
+    static func upgradeBLASKernels() { _ = blasKernelUpgrade }
 }

@@ -131,6 +131,16 @@ public final class BatchNorm: Layer {
 extension BatchNorm {
     /// Inference-mode normalisation applied in place, optionally followed by ReLU in the same
     /// pass (the network fuses `BatchNorm, ReLU` this way outside training).
+    /// The per-channel affine `y = scale·x + shift` this layer applies at inference.
+    func inferenceAffine() -> (scale: [Float], shift: [Float]) {
+        var scale = [Float](repeating: 0, count: channels), shift = scale
+        for c in 0..<channels {
+            scale[c] = gamma.value[c] / (runningVariance.value[c] + epsilon).squareRoot()
+            shift[c] = beta.value[c] - runningMean.value[c] * scale[c]
+        }
+        return (scale, shift)
+    }
+
     func normalizeInPlaceForInference(_ y: inout Tensor, thenReLU relu: Bool) {
         precondition(y.shape[0] == channels)
         let plane = y.count / channels

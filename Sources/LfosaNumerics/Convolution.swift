@@ -241,6 +241,17 @@ public final class Conv2D: Layer {
             parallelChunks(rows, minimumPerWorker: parallel ? 1 : rows + 1) { lo, hi in
                 for r in lo..<hi {
                     let ci = r / (kh * kw), i = (r / kw) % kh, j = r % kw
+                    if s == 1 && ho == h && wo == w {
+                        // "Same" convolution: each image's row block is its plane shifted by
+                        // (i−p, j−p) — one contiguous copy, then the padding zeroed.
+                        var dst = r * cols
+                        for ni in images {
+                            Self.shiftedPlane(xp.baseAddress! + (ci * n + ni) * h * w, h: h, w: w, dy: i - p, dx: j - p,
+                                              into: col.baseAddress! + dst)
+                            dst += ho * wo
+                        }
+                        continue
+                    }
                     // valid ox range: 0 <= ox*s - p + j < w
                     let oxLo = min(wo, max(0, (p - j + s - 1) / s))
                     let oxHi = max(oxLo, min(wo, (w + p - j + s - 1) / s))
@@ -265,6 +276,31 @@ public final class Conv2D: Layer {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Writes `out[y·w + x] = plane[(y+dy)·w + x+dx]`, 0 where that falls outside the plane.
+    @inline(__always)
+    static func shiftedPlane(_ plane: UnsafePointer<Float>, h: Int, w: Int, dy: Int, dx: Int,
+                             into out: UnsafeMutablePointer<Float>) {
+        let yLo = min(h, max(0, -dy)), yHi = max(yLo, min(h, h - dy))
+        let xLo = min(w, max(0, -dx)), xHi = max(xLo, min(w, w - dx))
+        // one contiguous copy of the valid rows; elements that wrap across a row edge (and any
+        // outside the plane, clipped here) are border columns, zeroed below
+        let shift = dy * w + dx
+        let lo = yLo * w, hi = yHi * w
+        let a = min(hi, max(lo, -shift)), b = max(a, min(hi, h * w - shift))
+        if a < b { (out + a).update(from: plane + a + shift, count: b - a) }
+        if lo < a { (out + lo).update(repeating: 0, count: a - lo) }
+        if b < hi { (out + b).update(repeating: 0, count: hi - b) }
+        if yLo > 0 { out.update(repeating: 0, count: yLo * w) }
+        if yHi < h { (out + yHi * w).update(repeating: 0, count: (h - yHi) * w) }
+        if xLo > 0 || xHi < w {
+            for y in yLo..<yHi {
+                let row = out + y * w
+                for x in 0..<xLo { row[x] = 0 }
+                for x in xHi..<w { row[x] = 0 }
             }
         }
     }

@@ -1,7 +1,7 @@
 /// Max pooling over channel-major feature maps `[C, N, H, W]` (no padding; floor output size).
 ///
 /// The forward pass records the arg-max (first maximum in row-major order, as PyTorch) for
-/// `backward`; 2×2 stride 2 takes a branch-free fast path.
+/// `backward`; 2×2 stride 2 takes a vectorised fast path (`MaxPool2x2Kernel`).
 public final class MaxPool: Layer {
     public var computesInputGradient = true
     public let kernel: Int
@@ -14,7 +14,27 @@ public final class MaxPool: Layer {
         self.stride = stride ?? kernel
     }
 
-    private var isFastPath: Bool { kernel == 2 && stride == 2 }
+    var isFastPath: Bool { kernel == 2 && stride == 2 }
+
+    /// Inference only, 2×2 stride 2: pools `scale[c]·x + shift[c]` of each channel `c` of
+    /// `[C, N, H, W]` (a batch norm's inference affine), then applies ReLU if asked — one pass
+    /// over the input instead of three.
+    func forwardInference(_ x: Tensor, scale: [Float], shift: [Float], relu: Bool) -> Tensor {
+        precondition(isFastPath && x.shape.count == 4 && scale.count == x.shape[0] && shift.count == x.shape[0])
+        let n = x.shape[1], h = x.shape[2], w = x.shape[3]
+        let planes = x.shape[0] * n, ho = h / 2, wo = w / 2
+        return Tensor(shape: [x.shape[0], n, ho, wo]) { out in
+            x.data.withUnsafeBufferPointer { xp in
+                parallelChunks(planes, minimumPerWorker: 8) { lo, hi in
+                    for p in lo..<hi {
+                        MaxPool2x2Kernel.plane(xp.baseAddress! + p * h * w, h: h, w: w,
+                                               out: out.baseAddress! + p * ho * wo, argmax: nil, base: 0,
+                                               scale: scale[p / n], shift: shift[p / n], affine: true, relu: relu)
+                    }
+                }
+            }
+        }
+    }
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
@@ -23,28 +43,15 @@ public final class MaxPool: Layer {
         if training { inputShape = x.shape }
         if isFastPath {
             if training && argmax.count != planes * ho * wo { argmax = [Int32](repeating: 0, count: planes * ho * wo) }
-            let w32 = Int32(w)
             return Tensor(shape: [x.shape[0], x.shape[1], ho, wo]) { out in
                 x.data.withUnsafeBufferPointer { xp in
                     argmax.withUnsafeMutableBufferPointer { am in
                         parallelChunks(planes, minimumPerWorker: 8) { lo, hi in
                             for p in lo..<hi {
-                                let ib = p * h * w, ob = p * ho * wo
-                                for oy in 0..<ho {
-                                    let r0 = ib + 2 * oy * w, r1 = r0 + w, o = ob + oy * wo
-                                    for ox in 0..<wo {
-                                        let a = xp[r0 + 2 * ox], b = xp[r0 + 2 * ox + 1]
-                                        let c = xp[r1 + 2 * ox], d = xp[r1 + 2 * ox + 1]
-                                        let m = max(max(a, b), max(c, d))
-                                        out[o + ox] = m
-                                        if training {
-                                            // offset of the first maximum, by arithmetic (no data-dependent branch)
-                                            let na: Int32 = a != m ? 1 : 0, nb: Int32 = b != m ? 1 : 0
-                                            let nc: Int32 = c != m ? 1 : 0
-                                            am[o + ox] = Int32(r0 + 2 * ox) + na * (1 + nb * (w32 - 1 + nc))
-                                        }
-                                    }
-                                }
+                                MaxPool2x2Kernel.plane(xp.baseAddress! + p * h * w, h: h, w: w,
+                                                       out: out.baseAddress! + p * ho * wo,
+                                                       argmax: training ? am.baseAddress! + p * ho * wo : nil,
+                                                       base: Int32(p * h * w))
                             }
                         }
                     }

@@ -29,6 +29,15 @@ public final class Network {
         while i < trunk.count {
             // Outside training, batch norm (and a ReLU after it) runs in place on the previous
             // layer's fresh output: one pass instead of two allocations and two passes.
+            // Batch norm then 2×2 max-pool (then ReLU): affine, pooling and ReLU in one pass.
+            if mode != .training, let bn = trunk[i] as? BatchNorm, i + 1 < trunk.count,
+               let pool = trunk[i + 1] as? MaxPool, pool.isFastPath, h.shape.count == 4 {
+                let fuseReLU = i + 2 < trunk.count && trunk[i + 2] is ReLU
+                let (scale, shift) = bn.inferenceAffine()
+                h = pool.forwardInference(h, scale: scale, shift: shift, relu: fuseReLU)
+                i += fuseReLU ? 3 : 2
+                continue
+            }
             if mode != .training, let bn = trunk[i] as? BatchNorm {
                 let fuseReLU = i + 1 < trunk.count && trunk[i + 1] is ReLU
                 bn.normalizeInPlaceForInference(&h, thenReLU: fuseReLU)

@@ -262,4 +262,58 @@ struct InferenceFusionTests {
         #expect(zip(fused.features.data, h.data).allSatisfy { abs($0 - $1) < 1e-5 })
         #expect(zip(fused.logits.data, reference.data).allSatisfy { abs($0 - $1) < 1e-5 })
     }
+
+    /// The reference CNN's batch norm + 2×2 max-pool + ReLU, fused into one pass at inference,
+    /// equals the layers one by one — including a channel with a negative batch-norm scale,
+    /// where pooling must see the affine's output (max of −x is not −max of x).
+    @Test func fusedBatchNormPoolReLUEqualsLayerByLayer() {
+        let net = Network.make(.referenceCNN, inputShape: [3, 32, 32], classes: 3, seed: 4)
+        _ = net.forward(randomTensor([6, 3, 32, 32], seed: 5, scale: 3), mode: .training)
+        for case let bn as BatchNorm in net.trunk { bn.gamma.value[0] = -1.5 }
+        let x = randomTensor([5, 3, 32, 32], seed: 6)
+        var h = x
+        for layer in net.trunk { h = layer.forward(h, mode: .inference) }
+        let reference = net.head.forward(h, mode: .inference)
+        let fused = net.forwardWithFeatures(x, mode: .inference)
+        #expect(fused.features.shape == h.shape)
+        #expect(zip(fused.features.data, h.data).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(zip(fused.logits.data, reference.data).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
+}
+
+@Suite("Convolution against a direct loop")
+struct DirectConvolutionTests {
+    /// y[co, n, oy, ox] = Σ w[co, ci, i, j] · x[ci, n, oy·s − p + i, ox·s − p + j] (zero outside).
+    static func direct(_ x: Tensor, _ conv: Conv2D) -> [Float] {
+        let cin = x.shape[0], n = x.shape[1], h = x.shape[2], w = x.shape[3]
+        let k = conv.kernelHeight, s = conv.stride, p = conv.padding
+        let ho = (h + 2 * p - k) / s + 1, wo = (w + 2 * p - k) / s + 1
+        var y = [Float](repeating: 0, count: conv.outputChannels * n * ho * wo)
+        for co in 0..<conv.outputChannels { for ni in 0..<n { for oy in 0..<ho { for ox in 0..<wo {
+            var acc: Float = 0
+            for ci in 0..<cin { for i in 0..<k { for j in 0..<k {
+                let iy = oy * s - p + i, ix = ox * s - p + j
+                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                acc += conv.weight.value[((co * cin + ci) * k + i) * k + j] * x.data[((ci * n + ni) * h + iy) * w + ix]
+            } } }
+            y[((co * n + ni) * ho + oy) * wo + ox] = acc
+        } } } }
+        return y
+    }
+
+    /// Includes "same" convolutions (the shifted-plane unfolding) on planes smaller than the
+    /// kernel, one-row and one-column planes, and strided or unpadded ones (the general path).
+    @Test(arguments: [(3, 1, 1, 5, 7), (3, 1, 1, 1, 1), (3, 1, 1, 2, 2), (3, 1, 1, 1, 6), (3, 1, 1, 6, 1),
+                      (5, 1, 2, 3, 2), (5, 1, 2, 8, 9), (3, 2, 1, 7, 6), (3, 1, 0, 6, 6), (7, 1, 3, 2, 3)])
+    func matchesDirectConvolution(kernel: Int, stride: Int, padding: Int, height: Int, width: Int) {
+        var rng = SplitMix64(seed: 40)
+        let conv = Conv2D(name: "c", inputChannels: 3, outputChannels: 4, kernel: kernel, stride: stride,
+                          padding: padding, rng: &rng)
+        conv.imagesPerChunkOverride = 1   // several chunks, several workers
+        let x = randomTensor([3, 3, height, width], seed: 41)
+        let y = conv.forward(x, mode: .inference)
+        let expected = Self.direct(x, conv)
+        #expect(y.count == expected.count)
+        #expect(zip(y.data, expected).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
 }

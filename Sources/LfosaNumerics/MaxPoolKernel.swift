@@ -1,0 +1,63 @@
+/// Vectorised 2×2 stride-2 max pooling of one `h × w` plane (floor output size).
+///
+/// Each output row reads two input rows 16 floats at a time, takes the vertical maximum, then
+/// the maximum of even and odd lanes: 8 outputs per step. With `argmax`, the offset of the
+/// first maximum in row-major order (as PyTorch) is written for each output, plus `base`.
+/// With an affine `(scale, shift)` the inputs are `scale·x + shift` and with `relu` the output
+/// is clamped at 0 — batch norm's inference affine and the ReLU, fused into the pooling pass
+/// (the affine runs before the maximum, so a negative scale stays correct).
+enum MaxPool2x2Kernel {
+    @inline(__always)
+    static func plane(_ x: UnsafePointer<Float>, h: Int, w: Int, out: UnsafeMutablePointer<Float>,
+                      argmax: UnsafeMutablePointer<Int32>?, base: Int32,
+                      scale: Float = 1, shift: Float = 0, affine: Bool = false, relu: Bool = false) {
+        let ho = h / 2, wo = w / 2
+        let w32 = Int32(w)
+        let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+        for oy in 0..<ho {
+            let r0 = x + 2 * oy * w, r1 = r0 + w, o = out + oy * wo
+            var ox = 0
+            while ox + 8 <= wo {
+                var top = UnsafeRawPointer(r0 + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                var bottom = UnsafeRawPointer(r1 + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                if affine {
+                    top = top * scale + shift
+                    bottom = bottom * scale + shift
+                }
+                let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, d = bottom.oddHalf
+                var m = vmax(vmax(a, b), vmax(c, d))
+                if let argmax {
+                    let one = SIMD8<Int32>(repeating: 1)
+                    let zero = SIMD8<Int32>(repeating: 0)
+                    let na = one.replacing(with: zero, where: a .== m)
+                    let nb = one.replacing(with: zero, where: b .== m)
+                    let nc = one.replacing(with: zero, where: c .== m)
+                    let start = SIMD8<Int32>(repeating: base + Int32(2 * oy * w + 2 * ox)) &+ lane
+                    let idx = start &+ na &* (one &+ nb &* (SIMD8<Int32>(repeating: w32 - 1) &+ nc))
+                    UnsafeMutableRawPointer(argmax + oy * wo + ox).storeBytes(of: idx, as: SIMD8<Int32>.self)
+                }
+                if relu { m = vmax(m, SIMD8<Float>(repeating: 0)) }
+                UnsafeMutableRawPointer(o + ox).storeBytes(of: m, as: SIMD8<Float>.self)
+                ox += 8
+            }
+            while ox < wo {
+                var a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
+                if affine {
+                    a = a * scale + shift; b = b * scale + shift; c = c * scale + shift; d = d * scale + shift
+                }
+                let m = max(max(a, b), max(c, d))
+                if let argmax {
+                    let na: Int32 = a != m ? 1 : 0, nb: Int32 = b != m ? 1 : 0, nc: Int32 = c != m ? 1 : 0
+                    argmax[oy * wo + ox] = base + Int32(2 * oy * w + 2 * ox) + na * (1 + nb * (w32 - 1 + nc))
+                }
+                o[ox] = relu ? max(m, 0) : m
+                ox += 1
+            }
+        }
+    }
+
+    /// Lane-wise maximum as compare + blend (the standard library's `pointwiseMax` is a
+    /// per-lane loop that is not inlined here).
+    @inline(__always)
+    static func vmax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .> a) }
+}

@@ -30,6 +30,9 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: "Architecture to measure (reference-cnn, compact-cnn, resnet18).")
     var architecture: String = Architecture.referenceCNN.rawValue
 
+    @Option(help: ArgumentHelp("Floats of unfolded columns per convolution chunk (tuning).", visibility: .hidden))
+    var unfoldBudget: Int?
+
     @Flag(help: "Use the Winograd F(2×2,3×3) path for 3×3 convolutions (default: cache-blocked im2col + sgemm).")
     var winograd = false
 
@@ -38,6 +41,7 @@ struct BenchEngineCommand: ParsableCommand {
             throw ValidationError("unknown architecture '\(architecture)'")
         }
         Runtime.prepareForNumerics(threads: threads)
+        if let unfoldBudget, unfoldBudget > 0 { Conv2D.unfoldBudget = unfoldBudget }
         let result = EngineBenchmark.run(architecture: arch, seconds: seconds, winograd: winograd)
         let line = "{\"impl\":\"lfosa\",\"architecture\":\"\(arch.rawValue)\",\"threads\":\(ParallelConfiguration.workers),"
             + "\"winograd\":\(winograd),\"blas_core\":\"\(BLASKernels.coreName)\","

@@ -95,6 +95,9 @@ public final class Conv2D: Layer {
 
     private var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
 
+    /// Floats of unfolded columns per chunk (per worker): sized to stay in a core's L2 cache.
+    nonisolated(unsafe) public static var unfoldBudget = 1 << 18
+
     /// Images per chunk (tests lower it to exercise multi-chunk and multi-thread paths).
     var imagesPerChunkOverride: Int?
 
@@ -108,7 +111,7 @@ public final class Conv2D: Layer {
     /// per-worker accumulators the caller sums in worker order.
     private func forEachImageChunk(n: Int, plane: Int, k: Int,
                                    _ body: (Int, Int, Int, UnsafeMutableBufferPointer<Float>, Bool) -> Void) -> Int {
-        let per = imagesPerChunkOverride ?? max(1, (1 << 18) / max(1, k * plane))
+        let per = imagesPerChunkOverride ?? max(1, Self.unfoldBudget / max(1, k * plane))
         let chunk = min(n, per)
         let chunks = (n + chunk - 1) / chunk
         let workers = max(1, min(ParallelConfiguration.workers, chunks))
@@ -187,7 +190,7 @@ public final class Conv2D: Layer {
             }
         }
         var dx = Tensor(shape: needInput ? x.shape : [0])
-        let slot = min(n, imagesPerChunkOverride ?? max(1, (1 << 18) / max(1, k * ho * wo))) * ho * wo * k
+        let slot = min(n, imagesPerChunkOverride ?? max(1, Self.unfoldBudget / max(1, k * ho * wo))) * ho * wo * k
         let maxWorkers = max(1, ParallelConfiguration.workers)
         if dcolWorkspace.count < maxWorkers * slot { dcolWorkspace = [Float](repeating: 0, count: maxWorkers * slot) }
         let weightCount = weight.count

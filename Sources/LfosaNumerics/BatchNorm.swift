@@ -15,6 +15,8 @@ public final class BatchNorm: Layer {
     private var normalized: [Float] = []
     private var inverseStd: [Float] = []
     private var shape: [Int] = []
+    /// State of the last `forwardTrainingPooled` (nil after a plain `forward`).
+    var pooledState: PooledTrainingState?
 
     public init(name: String, channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
         self.channels = channels
@@ -47,6 +49,7 @@ public final class BatchNorm: Layer {
             }
         }
         shape = x.shape
+        pooledState = nil
         var means = [Float](repeating: 0, count: channels)
         var variances = [Float](repeating: 0, count: channels)
         var invStd = [Float](repeating: 0, count: channels)
@@ -129,8 +132,6 @@ public final class BatchNorm: Layer {
 }
 
 extension BatchNorm {
-    /// Inference-mode normalisation applied in place, optionally followed by ReLU in the same
-    /// pass (the network fuses `BatchNorm, ReLU` this way outside training).
     /// The per-channel affine `y = scale·x + shift` this layer applies at inference.
     func inferenceAffine() -> (scale: [Float], shift: [Float]) {
         var scale = [Float](repeating: 0, count: channels), shift = scale
@@ -141,6 +142,8 @@ extension BatchNorm {
         return (scale, shift)
     }
 
+    /// Inference-mode normalisation applied in place, optionally followed by ReLU in the same
+    /// pass (the network fuses `BatchNorm, ReLU` this way outside training).
     func normalizeInPlaceForInference(_ y: inout Tensor, thenReLU relu: Bool) {
         precondition(y.shape[0] == channels)
         let plane = y.count / channels

@@ -9,6 +9,12 @@ public final class Network {
     public let classes: Int
     public let inputShape: [Int]   // [C, H, W]
 
+    /// Whether training fuses `BatchNorm, MaxPool(2), ReLU` into one pass (tests turn it off to
+    /// compare against the layers one by one).
+    public var fusesBatchNormPooling = true
+    /// Fused spans of the last training forward: last layer index → first (the batch norm).
+    private var fusedSpans: [Int: Int] = [:]
+
     public init(trunk: [Layer], head: Layer, classes: Int, inputShape: [Int]) {
         self.trunk = trunk
         self.head = head
@@ -26,7 +32,18 @@ public final class Network {
     public func forwardWithFeatures(_ x: Tensor, mode: ForwardMode) -> (logits: Tensor, features: Tensor) {
         var h = x
         var i = 0
+        if mode == .training { fusedSpans = [:] }
         while i < trunk.count {
+            // Training: batch norm, 2×2 max-pool (and ReLU) as one layer; `backward` follows suit.
+            if mode == .training, fusesBatchNormPooling, let bn = trunk[i] as? BatchNorm, i + 1 < trunk.count,
+               let pool = trunk[i + 1] as? MaxPool, pool.isFastPath, h.shape.count == 4 {
+                let fuseReLU = i + 2 < trunk.count && trunk[i + 2] is ReLU
+                h = bn.forwardTrainingPooled(h, relu: fuseReLU)
+                let last = i + (fuseReLU ? 2 : 1)
+                fusedSpans[last] = i
+                i = last + 1
+                continue
+            }
             // Outside training, batch norm (and a ReLU after it) runs in place on the previous
             // layer's fresh output: one pass instead of two allocations and two passes.
             // Batch norm then 2×2 max-pool (then ReLU): affine, pooling and ReLU in one pass.
@@ -58,8 +75,15 @@ public final class Network {
     /// Back-propagates the logits' gradient through the whole network (after a `.training` forward).
     public func backward(_ logitGradient: Tensor) {
         var g = head.backward(logitGradient)
-        for layer in trunk.reversed() {
-            g = layer.backward(g)
+        var i = trunk.count - 1
+        while i >= 0 {
+            if let first = fusedSpans[i], let bn = trunk[first] as? BatchNorm {
+                g = bn.backwardPooled(g)
+                i = first - 1
+                continue
+            }
+            g = trunk[i].backward(g)
+            i -= 1
         }
     }
 

@@ -295,17 +295,29 @@ public final class Conv2D: Layer {
         let lo = yLo * w, hi = yHi * w
         let a = min(hi, max(lo, -shift)), b = max(a, min(hi, h * w - shift))
         if a < b { (out + a).update(from: plane + a + shift, count: b - a) }
-        if lo < a { (out + lo).update(repeating: 0, count: a - lo) }
-        if b < hi { (out + b).update(repeating: 0, count: hi - b) }
-        if yLo > 0 { out.update(repeating: 0, count: yLo * w) }
-        if yHi < h { (out + yHi * w).update(repeating: 0, count: (h - yHi) * w) }
+        zero(out + lo, a - lo)
+        zero(out + b, hi - b)
+        zero(out, yLo * w)
+        zero(out + yHi * w, (h - yHi) * w)
         if xLo > 0 || xHi < w {
             for y in yLo..<yHi {
                 let row = out + y * w
-                for x in 0..<xLo { row[x] = 0 }
-                for x in xHi..<w { row[x] = 0 }
+                if xLo == 1 { row[0] = 0 } else { zero(row, xLo) }
+                if xHi == w - 1 { row[w - 1] = 0 } else { zero(row + xHi, w - xHi) }
             }
         }
+    }
+
+    /// Zeroes `count` floats (≤ 0: none): short runs inline, long ones through `memset`.
+    @inline(__always)
+    private static func zero(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        if count >= 64 { p.update(repeating: 0, count: count); return }
+        var i = 0
+        while i + 8 <= count {
+            UnsafeMutableRawPointer(p + i).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { p[i] = 0; i += 1 }
     }
 
     /// Folds column gradients of images `images` back onto `[Cin, N, H, W]`, summing overlaps.

@@ -152,7 +152,7 @@ extension Network {
                 trunk += [Conv2D(name: "conv\(i)a", inputChannels: ch, outputChannels: out, kernel: 3, padding: 1, rng: &rng),
                           BatchNorm(name: "bn\(i)a", channels: out), ReLU(),
                           Conv2D(name: "conv\(i)b", inputChannels: out, outputChannels: out, kernel: 3, padding: 1, rng: &rng),
-                          BatchNorm(name: "bn\(i)b", channels: out), ReLU(), MaxPool(kernel: 2)]
+                          BatchNorm(name: "bn\(i)b", channels: out), MaxPool(kernel: 2), ReLU()]   // pool first: same function, fusable
                 ch = out
             }
             trunk += [GlobalAveragePool()]

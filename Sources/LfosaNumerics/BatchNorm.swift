@@ -50,34 +50,17 @@ public final class BatchNorm: Layer {
         }
         shape = x.shape
         pooledState = nil
-        var means = [Float](repeating: 0, count: channels)
-        var variances = [Float](repeating: 0, count: channels)
-        var invStd = [Float](repeating: 0, count: channels)
+        let (means, invStd) = batchStatistics(x)
         let xhat = [Float](unsafeUninitializedCapacity: x.count) { xh, n in
             n = x.count
             x.data.withUnsafeBufferPointer { xp in
-                means.withUnsafeMutableBufferPointer { mp in
-                    variances.withUnsafeMutableBufferPointer { vp in
-                        invStd.withUnsafeMutableBufferPointer { ip in
-                            parallelChunks(channels, minimumPerWorker: max(1, 4096 / max(plane, 1))) { lo, hi in
-                                for c in lo..<hi {
-                                    let base = c * plane
-                                    let m = simdSum(xp.baseAddress! + base, plane) / Float(plane)
-                                    let v = simdSquaredDeviation(xp.baseAddress! + base, plane, shift: m) / Float(plane)
-                                    let inv = 1 / (v + epsilon).squareRoot()
-                                    for k in 0..<plane { xh[base + k] = (xp[base + k] - m) * inv }
-                                    mp[c] = m; vp[c] = v; ip[c] = inv
-                                }
-                            }
-                        }
+                parallelChunks(channels, minimumPerWorker: max(1, 4096 / max(plane, 1))) { lo, hi in
+                    for c in lo..<hi {
+                        let base = c * plane, m = means[c], inv = invStd[c]
+                        for k in 0..<plane { xh[base + k] = (xp[base + k] - m) * inv }
                     }
                 }
             }
-        }
-        let unbias = plane > 1 ? Float(plane) / Float(plane - 1) : 1
-        for c in 0..<channels {
-            runningMean.value[c] = (1 - momentum) * runningMean.value[c] + momentum * means[c]
-            runningVariance.value[c] = (1 - momentum) * runningVariance.value[c] + momentum * variances[c] * unbias
         }
         normalized = xhat
         inverseStd = invStd
@@ -91,6 +74,37 @@ public final class BatchNorm: Layer {
                 }
             }
         }
+    }
+
+    /// Per-channel batch mean and 1/√(biased variance + ε) of `[C, …]` (two reads of `x`), and
+    /// the running statistics moved towards them (unbiased variance, as PyTorch).
+    func batchStatistics(_ x: Tensor) -> (means: [Float], inverseStd: [Float]) {
+        let plane = x.count / channels
+        var means = [Float](repeating: 0, count: channels)
+        var variances = [Float](repeating: 0, count: channels)
+        var invStd = [Float](repeating: 0, count: channels)
+        x.data.withUnsafeBufferPointer { xp in
+            means.withUnsafeMutableBufferPointer { mp in
+                variances.withUnsafeMutableBufferPointer { vp in
+                    invStd.withUnsafeMutableBufferPointer { ip in
+                        parallelChunks(channels, minimumPerWorker: max(1, 4096 / max(plane, 1))) { lo, hi in
+                            for c in lo..<hi {
+                                let base = xp.baseAddress! + c * plane
+                                let m = simdSum(base, plane) / Float(plane)
+                                let v = simdSquaredDeviation(base, plane, shift: m) / Float(plane)
+                                mp[c] = m; vp[c] = v; ip[c] = 1 / (v + epsilon).squareRoot()
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let unbias = plane > 1 ? Float(plane) / Float(plane - 1) : 1
+        for c in 0..<channels {
+            runningMean.value[c] = (1 - momentum) * runningMean.value[c] + momentum * means[c]
+            runningVariance.value[c] = (1 - momentum) * runningVariance.value[c] + momentum * variances[c] * unbias
+        }
+        return (means, invStd)
     }
 
     public func backward(_ g: Tensor) -> Tensor {

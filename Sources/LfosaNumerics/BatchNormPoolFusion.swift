@@ -18,31 +18,10 @@ extension BatchNorm {
     func forwardTrainingPooled(_ x: Tensor, relu: Bool) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[0] == channels, "BatchNorm(\(channels)) got \(x.shape)")
         let n = x.shape[1], h = x.shape[2], w = x.shape[3]
-        let plane = n * h * w, ho = h / 2, wo = w / 2
-        var means = [Float](repeating: 0, count: channels)
-        var variances = [Float](repeating: 0, count: channels)
-        var invStd = [Float](repeating: 0, count: channels)
-        x.data.withUnsafeBufferPointer { xp in
-            means.withUnsafeMutableBufferPointer { mp in
-                variances.withUnsafeMutableBufferPointer { vp in
-                    invStd.withUnsafeMutableBufferPointer { ip in
-                        parallelChunks(channels, minimumPerWorker: max(1, 4096 / max(plane, 1))) { lo, hi in
-                            for c in lo..<hi {
-                                let base = xp.baseAddress! + c * plane
-                                let m = simdSum(base, plane) / Float(plane)
-                                let v = simdSquaredDeviation(base, plane, shift: m) / Float(plane)
-                                mp[c] = m; vp[c] = v; ip[c] = 1 / (v + epsilon).squareRoot()
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        let unbias = plane > 1 ? Float(plane) / Float(plane - 1) : 1
+        let ho = h / 2, wo = w / 2
+        let (means, invStd) = batchStatistics(x)
         var scale = [Float](repeating: 0, count: channels), shift = scale
         for c in 0..<channels {
-            runningMean.value[c] = (1 - momentum) * runningMean.value[c] + momentum * means[c]
-            runningVariance.value[c] = (1 - momentum) * runningVariance.value[c] + momentum * variances[c] * unbias
             scale[c] = gamma.value[c] * invStd[c]
             shift[c] = beta.value[c] - means[c] * scale[c]
         }

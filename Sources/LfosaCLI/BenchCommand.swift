@@ -30,6 +30,9 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: "Architecture to measure (reference-cnn, compact-cnn, resnet18).")
     var architecture: String = Architecture.referenceCNN.rawValue
 
+    @Option(help: ArgumentHelp("Inference batch size (tuning; the comparison with PyTorch uses 256).", visibility: .hidden))
+    var inferBatch = 256
+
     @Option(help: ArgumentHelp("Floats of unfolded columns per convolution chunk (tuning).", visibility: .hidden))
     var unfoldBudget: Int?
 
@@ -42,7 +45,7 @@ struct BenchEngineCommand: ParsableCommand {
         }
         Runtime.prepareForNumerics(threads: threads)
         if let unfoldBudget, unfoldBudget > 0 { Conv2D.unfoldBudget = unfoldBudget }
-        let result = EngineBenchmark.run(architecture: arch, seconds: seconds, winograd: winograd)
+        let result = EngineBenchmark.run(architecture: arch, seconds: seconds, winograd: winograd, inferBatch: max(1, inferBatch))
         let line = "{\"impl\":\"lfosa\",\"architecture\":\"\(arch.rawValue)\",\"threads\":\(ParallelConfiguration.workers),"
             + "\"winograd\":\(winograd),\"blas_core\":\"\(BLASKernels.coreName)\","
             + "\"train_images_per_s\":\(String(format: "%.1f", result.train)),"
@@ -57,7 +60,7 @@ struct BenchEngineCommand: ParsableCommand {
 
 /// Timing loop for the engine benchmark (the clock lives here, not in the numeric core).
 enum EngineBenchmark {
-    static func run(architecture: Architecture, seconds: Double, winograd: Bool) -> (train: Double, infer: Double) {
+    static func run(architecture: Architecture, seconds: Double, winograd: Bool, inferBatch: Int = 256) -> (train: Double, infer: Double) {
         let net = Network.make(architecture, inputShape: [3, 32, 32], classes: 5, seed: 1)
         for case let conv as Conv2D in net.trunk { conv.allowsWinograd = winograd }
         var rng = SplitMix64(seed: 7)
@@ -73,9 +76,9 @@ enum EngineBenchmark {
             sgd.step(net.parameters)
         }
         let train = timed(images: 128, seconds: seconds, step)
-        let inferX = Tensor(shape: [256, 3, 32, 32], data: (0..<(256 * 3072)).map { _ in rng.nextUnitFloat() })
+        let inferX = Tensor(shape: [inferBatch, 3, 32, 32], data: (0..<(inferBatch * 3072)).map { _ in rng.nextUnitFloat() })
         var sink: Float = 0
-        let infer = timed(images: 256, seconds: seconds) { sink += net.forward(inferX, mode: .inference).data[0] }
+        let infer = timed(images: inferBatch, seconds: seconds) { sink += net.forward(inferX, mode: .inference).data[0] }
         if sink.isNaN { print("") }
         return (train, infer)
     }

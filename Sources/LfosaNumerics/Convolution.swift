@@ -215,7 +215,7 @@ public final class Conv2D: Layer {
                                 GEMM.sgemm(CblasTrans, CblasNoTrans, m: k, n: chunkCols, k: outputChannels,
                                            a: wp.baseAddress, lda: k, b: gChunk, ldb: cols,
                                            beta: 0, c: dc.baseAddress, ldc: chunkCols, parallel: parallel)
-                                col2im(UnsafeBufferPointer(dc), images: n0..<n1, shape: x.shape, ho: ho, wo: wo, into: dxp,
+                                col2im(dc, images: n0..<n1, shape: x.shape, ho: ho, wo: wo, into: dxp,
                                        parallel: parallel)
                             }
                         }
@@ -308,6 +308,28 @@ public final class Conv2D: Layer {
         }
     }
 
+    /// Adds `src[y·w + x]` onto `out[(y+dy)·w + x+dx]` where that lies inside the plane — the
+    /// transpose of `shiftedPlane`. Zeroes `src`'s border columns first so that the valid rows
+    /// can be added as one contiguous run (entries wrapping across a row edge then add 0).
+    @inline(__always)
+    static func addShiftedPlane(_ src: UnsafeMutablePointer<Float>, h: Int, w: Int, dy: Int, dx: Int,
+                                into out: UnsafeMutablePointer<Float>) {
+        let yLo = min(h, max(0, -dy)), yHi = max(yLo, min(h, h - dy))
+        let xLo = min(w, max(0, -dx)), xHi = max(xLo, min(w, w - dx))
+        if xLo > 0 || xHi < w {
+            for y in yLo..<yHi {
+                let row = src + y * w
+                if xLo == 1 { row[0] = 0 } else { zero(row, xLo) }
+                if xHi == w - 1 { row[w - 1] = 0 } else { zero(row + xHi, w - xHi) }
+            }
+        }
+        let shift = dy * w + dx
+        let lo = yLo * w, hi = yHi * w
+        let a = min(hi, max(lo, -shift)), b = max(a, min(hi, h * w - shift))
+        let target = out + shift
+        for q in a..<b { target[q] += src[q] }
+    }
+
     /// Zeroes `count` floats (≤ 0: none): short runs inline, long ones through `memset`.
     @inline(__always)
     private static func zero(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
@@ -321,13 +343,27 @@ public final class Conv2D: Layer {
     }
 
     /// Folds column gradients of images `images` back onto `[Cin, N, H, W]`, summing overlaps.
-    func col2im(_ dcol: UnsafeBufferPointer<Float>, images: Range<Int>, shape: [Int], ho: Int, wo: Int,
+    /// `dcol` is scratch: the "same"-convolution path zeroes its border entries.
+    func col2im(_ dcol: UnsafeMutableBufferPointer<Float>, images: Range<Int>, shape: [Int], ho: Int, wo: Int,
                 into d: UnsafeMutableBufferPointer<Float>, parallel: Bool = true) {
         let n = shape[1], h = shape[2], w = shape[3]
         let kh = kernelHeight, kw = kernelWidth, s = stride, p = padding
         let cols = images.count * ho * wo
         parallelChunks(inputChannels, minimumPerWorker: parallel ? 1 : inputChannels + 1) { lo, hi in
             for ci in lo..<hi {
+                if s == 1 && ho == h && wo == w {
+                    for i in 0..<kh {
+                        for j in 0..<kw {
+                            var src = ((ci * kh + i) * kw + j) * cols
+                            for ni in images {
+                                Self.addShiftedPlane(dcol.baseAddress! + src, h: h, w: w, dy: i - p, dx: j - p,
+                                                     into: d.baseAddress! + (ci * n + ni) * h * w)
+                                src += h * w
+                            }
+                        }
+                    }
+                    continue
+                }
                 for i in 0..<kh {
                     for j in 0..<kw {
                         let r = (ci * kh + i) * kw + j

@@ -35,12 +35,12 @@ public final class BatchNorm: Layer {
         precondition(x.shape[0] == channels, "BatchNorm(\(channels)) got \(x.shape)")
         let plane = x.count / channels
         if mode != .training {
+            let (scale, shift) = inferenceAffine()
             return Tensor(shape: x.shape) { out in
                 x.data.withUnsafeBufferPointer { xp in
                     parallelChunks(channels, minimumPerWorker: max(1, 4096 / max(plane, 1))) { lo, hi in
                         for c in lo..<hi {
-                            let s = gamma.value[c] / (runningVariance.value[c] + epsilon).squareRoot()
-                            let b = beta.value[c] - runningMean.value[c] * s
+                            let s = scale[c], b = shift[c]
                             let base = c * plane
                             for k in 0..<plane { out[base + k] = xp[base + k] * s + b }
                         }
@@ -161,11 +161,11 @@ extension BatchNorm {
     func normalizeInPlaceForInference(_ y: inout Tensor, thenReLU relu: Bool) {
         precondition(y.shape[0] == channels)
         let plane = y.count / channels
+        let (scale, shift) = inferenceAffine()
         y.data.withUnsafeMutableBufferPointer { yp in
             parallelChunks(channels, minimumPerWorker: max(1, 4096 / max(plane, 1))) { lo, hi in
                 for c in lo..<hi {
-                    let s = gamma.value[c] / (runningVariance.value[c] + epsilon).squareRoot()
-                    let b = beta.value[c] - runningMean.value[c] * s
+                    let s = scale[c], b = shift[c]
                     let base = c * plane
                     if relu {
                         for k in 0..<plane { yp[base + k] = max(yp[base + k] * s + b, 0) }

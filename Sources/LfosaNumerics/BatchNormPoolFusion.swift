@@ -17,29 +17,15 @@ extension BatchNorm {
     /// Running statistics are updated as `forward` does.
     func forwardTrainingPooled(_ x: Tensor, relu: Bool) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[0] == channels, "BatchNorm(\(channels)) got \(x.shape)")
-        let n = x.shape[1], h = x.shape[2], w = x.shape[3]
-        let ho = h / 2, wo = w / 2
         let (means, invStd) = batchStatistics(x)
         var scale = [Float](repeating: 0, count: channels), shift = scale
         for c in 0..<channels {
             scale[c] = gamma.value[c] * invStd[c]
             shift[c] = beta.value[c] - means[c] * scale[c]
         }
-        let pooledCount = channels * n * ho * wo
-        var argmax = [Int32](repeating: 0, count: pooledCount)
-        let out = Tensor(shape: [channels, n, ho, wo]) { op in
-            x.data.withUnsafeBufferPointer { xp in
-                argmax.withUnsafeMutableBufferPointer { am in
-                    parallelChunks(channels * n, minimumPerWorker: 8) { lo, hi in
-                        for p in lo..<hi {
-                            MaxPool2x2Kernel.plane(xp.baseAddress! + p * h * w, h: h, w: w,
-                                                   out: op.baseAddress! + p * ho * wo, argmax: am.baseAddress! + p * ho * wo,
-                                                   base: Int32(p * h * w), scale: scale[p / n], shift: shift[p / n],
-                                                   affine: true, relu: relu)
-                        }
-                    }
-                }
-            }
+        var argmax = [Int32](repeating: 0, count: channels * x.shape[1] * (x.shape[2] / 2) * (x.shape[3] / 2))
+        let out = argmax.withUnsafeMutableBufferPointer { am in
+            MaxPool2x2Kernel.pool(x, argmax: am.baseAddress, affine: (scale, shift), relu: relu)
         }
         pooledState = PooledTrainingState(input: x, means: means, inverseStd: invStd, argmax: argmax, output: out, relu: relu)
         return out

@@ -283,29 +283,45 @@ public final class Conv2D: Layer {
         }
     }
 
+    /// Where a plane shifted by (dy, dx) overlaps itself: rows `yLo..<yHi` and columns
+    /// `xLo..<xHi` of the destination have a source, and the valid rows as one flat run are
+    /// `a..<b` (destination offsets; source = destination + `shift`), clipped to the plane.
+    /// Inside that run, entries in the border columns wrap across a row edge.
+    private struct PlaneShift {
+        let yLo: Int, yHi: Int, xLo: Int, xHi: Int, shift: Int, a: Int, b: Int
+
+        init(h: Int, w: Int, dy: Int, dx: Int) {
+            yLo = min(h, max(0, -dy)); yHi = max(yLo, min(h, h - dy))
+            xLo = min(w, max(0, -dx)); xHi = max(xLo, min(w, w - dx))
+            shift = dy * w + dx
+            let lo = yLo * w, hi = yHi * w
+            a = min(hi, max(lo, -shift)); b = max(a, min(hi, h * w - shift))
+        }
+
+        /// Zeroes the border columns of the valid rows of a `w`-wide plane.
+        @inline(__always)
+        func zeroBorderColumns(_ p: UnsafeMutablePointer<Float>, w: Int) {
+            guard xLo > 0 || xHi < w else { return }
+            for y in yLo..<yHi {
+                let row = p + y * w
+                if xLo == 1 { row[0] = 0 } else { Conv2D.zero(row, xLo) }
+                if xHi == w - 1 { row[w - 1] = 0 } else { Conv2D.zero(row + xHi, w - xHi) }
+            }
+        }
+    }
+
     /// Writes `out[y·w + x] = plane[(y+dy)·w + x+dx]`, 0 where that falls outside the plane.
     @inline(__always)
     static func shiftedPlane(_ plane: UnsafePointer<Float>, h: Int, w: Int, dy: Int, dx: Int,
                              into out: UnsafeMutablePointer<Float>) {
-        let yLo = min(h, max(0, -dy)), yHi = max(yLo, min(h, h - dy))
-        let xLo = min(w, max(0, -dx)), xHi = max(xLo, min(w, w - dx))
-        // one contiguous copy of the valid rows; elements that wrap across a row edge (and any
-        // outside the plane, clipped here) are border columns, zeroed below
-        let shift = dy * w + dx
-        let lo = yLo * w, hi = yHi * w
-        let a = min(hi, max(lo, -shift)), b = max(a, min(hi, h * w - shift))
-        if a < b { (out + a).update(from: plane + a + shift, count: b - a) }
-        zero(out + lo, a - lo)
-        zero(out + b, hi - b)
-        zero(out, yLo * w)
-        zero(out + yHi * w, (h - yHi) * w)
-        if xLo > 0 || xHi < w {
-            for y in yLo..<yHi {
-                let row = out + y * w
-                if xLo == 1 { row[0] = 0 } else { zero(row, xLo) }
-                if xHi == w - 1 { row[w - 1] = 0 } else { zero(row + xHi, w - xHi) }
-            }
-        }
+        let g = PlaneShift(h: h, w: w, dy: dy, dx: dx)
+        // one contiguous copy of the valid rows, then everything without a source zeroed
+        if g.a < g.b { (out + g.a).update(from: plane + g.a + g.shift, count: g.b - g.a) }
+        zero(out + g.yLo * w, g.a - g.yLo * w)
+        zero(out + g.b, g.yHi * w - g.b)
+        zero(out, g.yLo * w)
+        zero(out + g.yHi * w, (h - g.yHi) * w)
+        g.zeroBorderColumns(out, w: w)
     }
 
     /// Adds `src[y·w + x]` onto `out[(y+dy)·w + x+dx]` where that lies inside the plane — the
@@ -314,20 +330,10 @@ public final class Conv2D: Layer {
     @inline(__always)
     static func addShiftedPlane(_ src: UnsafeMutablePointer<Float>, h: Int, w: Int, dy: Int, dx: Int,
                                 into out: UnsafeMutablePointer<Float>) {
-        let yLo = min(h, max(0, -dy)), yHi = max(yLo, min(h, h - dy))
-        let xLo = min(w, max(0, -dx)), xHi = max(xLo, min(w, w - dx))
-        if xLo > 0 || xHi < w {
-            for y in yLo..<yHi {
-                let row = src + y * w
-                if xLo == 1 { row[0] = 0 } else { zero(row, xLo) }
-                if xHi == w - 1 { row[w - 1] = 0 } else { zero(row + xHi, w - xHi) }
-            }
-        }
-        let shift = dy * w + dx
-        let lo = yLo * w, hi = yHi * w
-        let a = min(hi, max(lo, -shift)), b = max(a, min(hi, h * w - shift))
-        let target = out + shift
-        for q in a..<b { target[q] += src[q] }
+        let g = PlaneShift(h: h, w: w, dy: dy, dx: dx)
+        g.zeroBorderColumns(src, w: w)
+        let target = out + g.shift
+        for q in g.a..<g.b { target[q] += src[q] }
     }
 
     /// Zeroes `count` floats (≤ 0: none): short runs inline, long ones through `memset`.

@@ -16,26 +16,6 @@ public final class MaxPool: Layer {
 
     var isFastPath: Bool { kernel == 2 && stride == 2 }
 
-    /// Inference only, 2×2 stride 2: pools `scale[c]·x + shift[c]` of each channel `c` of
-    /// `[C, N, H, W]` (a batch norm's inference affine), then applies ReLU if asked — one pass
-    /// over the input instead of three.
-    func forwardInference(_ x: Tensor, scale: [Float], shift: [Float], relu: Bool) -> Tensor {
-        precondition(isFastPath && x.shape.count == 4 && scale.count == x.shape[0] && shift.count == x.shape[0])
-        let n = x.shape[1], h = x.shape[2], w = x.shape[3]
-        let planes = x.shape[0] * n, ho = h / 2, wo = w / 2
-        return Tensor(shape: [x.shape[0], n, ho, wo]) { out in
-            x.data.withUnsafeBufferPointer { xp in
-                parallelChunks(planes, minimumPerWorker: 8) { lo, hi in
-                    for p in lo..<hi {
-                        MaxPool2x2Kernel.plane(xp.baseAddress! + p * h * w, h: h, w: w,
-                                               out: out.baseAddress! + p * ho * wo, argmax: nil, base: 0,
-                                               scale: scale[p / n], shift: shift[p / n], affine: true, relu: relu)
-                    }
-                }
-            }
-        }
-    }
-
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
         let ho = (h - kernel) / stride + 1, wo = (w - kernel) / stride + 1
@@ -43,19 +23,8 @@ public final class MaxPool: Layer {
         if training { inputShape = x.shape }
         if isFastPath {
             if training && argmax.count != planes * ho * wo { argmax = [Int32](repeating: 0, count: planes * ho * wo) }
-            return Tensor(shape: [x.shape[0], x.shape[1], ho, wo]) { out in
-                x.data.withUnsafeBufferPointer { xp in
-                    argmax.withUnsafeMutableBufferPointer { am in
-                        parallelChunks(planes, minimumPerWorker: 8) { lo, hi in
-                            for p in lo..<hi {
-                                MaxPool2x2Kernel.plane(xp.baseAddress! + p * h * w, h: h, w: w,
-                                                       out: out.baseAddress! + p * ho * wo,
-                                                       argmax: training ? am.baseAddress! + p * ho * wo : nil,
-                                                       base: Int32(p * h * w))
-                            }
-                        }
-                    }
-                }
+            return argmax.withUnsafeMutableBufferPointer { am in
+                MaxPool2x2Kernel.pool(x, argmax: training ? am.baseAddress : nil)
             }
         }
         if training && argmax.count != planes * ho * wo { argmax = [Int32](repeating: 0, count: planes * ho * wo) }

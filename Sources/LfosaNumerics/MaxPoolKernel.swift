@@ -7,6 +7,28 @@
 /// is clamped at 0 — batch norm's inference affine and the ReLU, fused into the pooling pass
 /// (the affine runs before the maximum, so a negative scale stays correct).
 enum MaxPool2x2Kernel {
+    /// Pools every plane of `[C, N, H, W]` in parallel. `argmax`, when given, receives for each
+    /// output the index of its window's maximum in `x`; `affine` is per channel.
+    static func pool(_ x: Tensor, argmax: UnsafeMutablePointer<Int32>?,
+                     affine: (scale: [Float], shift: [Float])? = nil, relu: Bool = false) -> Tensor {
+        precondition(x.shape.count == 4, "2×2 pooling expects [C, N, H, W], got \(x.shape)")
+        let c = x.shape[0], n = x.shape[1], h = x.shape[2], w = x.shape[3]
+        precondition(affine.map { $0.scale.count == c && $0.shift.count == c } ?? true, "one affine per channel")
+        let ho = h / 2, wo = w / 2
+        return Tensor(shape: [c, n, ho, wo]) { out in
+            x.data.withUnsafeBufferPointer { xp in
+                parallelChunks(c * n, minimumPerWorker: 8) { lo, hi in
+                    for p in lo..<hi {
+                        plane(xp.baseAddress! + p * h * w, h: h, w: w, out: out.baseAddress! + p * ho * wo,
+                              argmax: argmax.map { $0 + p * ho * wo }, base: Int32(p * h * w),
+                              scale: affine?.scale[p / n] ?? 1, shift: affine?.shift[p / n] ?? 0,
+                              affine: affine != nil, relu: relu)
+                    }
+                }
+            }
+        }
+    }
+
     @inline(__always)
     static func plane(_ x: UnsafePointer<Float>, h: Int, w: Int, out: UnsafeMutablePointer<Float>,
                       argmax: UnsafeMutablePointer<Int32>?, base: Int32,

@@ -34,27 +34,23 @@ public final class Network {
         var i = 0
         if mode == .training { fusedSpans = [:] }
         while i < trunk.count {
-            // Training: batch norm, 2×2 max-pool (and ReLU) as one layer; `backward` follows suit.
-            if mode == .training, fusesBatchNormPooling, let bn = trunk[i] as? BatchNorm, i + 1 < trunk.count,
-               let pool = trunk[i + 1] as? MaxPool, pool.isFastPath, h.shape.count == 4 {
-                let fuseReLU = i + 2 < trunk.count && trunk[i + 2] is ReLU
-                h = bn.forwardTrainingPooled(h, relu: fuseReLU)
+            // Batch norm, 2×2 max-pool (and ReLU) as one pass: in training as one layer
+            // (`backward` follows suit), at inference the affine fused into the pooling.
+            if let (bn, fuseReLU) = batchNormPoolBlock(at: i, input: h),
+               mode != .training || fusesBatchNormPooling {
                 let last = i + (fuseReLU ? 2 : 1)
-                fusedSpans[last] = i
+                if mode == .training {
+                    h = bn.forwardTrainingPooled(h, relu: fuseReLU)
+                    fusedSpans[last] = i
+                } else {
+                    let (scale, shift) = bn.inferenceAffine()
+                    h = MaxPool2x2Kernel.pool(h, argmax: nil, affine: (scale, shift), relu: fuseReLU)
+                }
                 i = last + 1
                 continue
             }
             // Outside training, batch norm (and a ReLU after it) runs in place on the previous
             // layer's fresh output: one pass instead of two allocations and two passes.
-            // Batch norm then 2×2 max-pool (then ReLU): affine, pooling and ReLU in one pass.
-            if mode != .training, let bn = trunk[i] as? BatchNorm, i + 1 < trunk.count,
-               let pool = trunk[i + 1] as? MaxPool, pool.isFastPath, h.shape.count == 4 {
-                let fuseReLU = i + 2 < trunk.count && trunk[i + 2] is ReLU
-                let (scale, shift) = bn.inferenceAffine()
-                h = pool.forwardInference(h, scale: scale, shift: shift, relu: fuseReLU)
-                i += fuseReLU ? 3 : 2
-                continue
-            }
             if mode != .training, let bn = trunk[i] as? BatchNorm {
                 let fuseReLU = i + 1 < trunk.count && trunk[i + 1] is ReLU
                 bn.normalizeInPlaceForInference(&h, thenReLU: fuseReLU)
@@ -70,6 +66,14 @@ public final class Network {
     /// Logits of an NCHW batch.
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         forwardWithFeatures(x, mode: mode).logits
+    }
+
+    /// The batch norm at `i` when a 2×2 max-pool follows it (on a 4-D input), and whether a
+    /// ReLU follows the pool.
+    private func batchNormPoolBlock(at i: Int, input: Tensor) -> (BatchNorm, relu: Bool)? {
+        guard let bn = trunk[i] as? BatchNorm, i + 1 < trunk.count, let pool = trunk[i + 1] as? MaxPool,
+              pool.isFastPath, input.shape.count == 4 else { return nil }
+        return (bn, i + 2 < trunk.count && trunk[i + 2] is ReLU)
     }
 
     /// Back-propagates the logits' gradient through the whole network (after a `.training` forward).

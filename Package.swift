@@ -24,8 +24,10 @@ let package = Package(
         .systemLibrary(name: "CNcursesw", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // Hand-written C kernels where OpenBLAS has none (bfloat16 GEMM on Intel AMX tiles).
+        .target(name: "LfosaKernels"),
         // Pure numeric core: tensors, layers, losses, optimisers, serialisation.
-        .target(name: "LfosaNumerics", dependencies: ["CBLAS"],
+        .target(name: "LfosaNumerics", dependencies: ["CBLAS", "LfosaKernels"],
                 swiftSettings: [.swiftLanguageMode(.v5),
                                 .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // Open-set engine: detector, classifier, GMM, strategies, loop, metrics. Pure.

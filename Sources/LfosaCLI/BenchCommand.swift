@@ -36,6 +36,9 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Floats of unfolded columns per convolution chunk (tuning).", visibility: .hidden))
     var unfoldBudget: Int?
 
+    @Option(help: "Precision of the matrix products: fp32, or bf16 (bfloat16 operands, float32 sums; Intel AMX, else fp32).")
+    var precision: String = MatmulPrecision.float32.rawValue
+
     @Flag(help: "Use the Winograd F(2×2,3×3) path for 3×3 convolutions (default: cache-blocked im2col + sgemm).")
     var winograd = false
 
@@ -43,11 +46,15 @@ struct BenchEngineCommand: ParsableCommand {
         guard let arch = Architecture(rawValue: architecture) else {
             throw ValidationError("unknown architecture '\(architecture)'")
         }
+        guard let precision = MatmulPrecision(rawValue: precision) else {
+            throw ValidationError("unknown precision '\(self.precision)' (fp32 or bf16)")
+        }
         Runtime.prepareForNumerics(threads: threads)
         if let unfoldBudget, unfoldBudget > 0 { Conv2D.unfoldBudget = unfoldBudget }
-        let result = EngineBenchmark.run(architecture: arch, seconds: seconds, winograd: winograd, inferBatch: max(1, inferBatch))
+        let result = EngineBenchmark.run(architecture: arch, seconds: seconds, winograd: winograd, inferBatch: max(1, inferBatch),
+                                          precision: precision)
         let line = "{\"impl\":\"lfosa\",\"architecture\":\"\(arch.rawValue)\",\"threads\":\(ParallelConfiguration.workers),"
-            + "\"winograd\":\(winograd),\"blas_core\":\"\(BLASKernels.coreName)\","
+            + "\"winograd\":\(winograd),\"precision\":\"\(precision.effective.rawValue)\",\"blas_core\":\"\(BLASKernels.coreName)\","
             + "\"train_images_per_s\":\(String(format: "%.1f", result.train)),"
             + "\"infer_images_per_s\":\(String(format: "%.1f", result.infer))}"
         print(line)
@@ -60,8 +67,10 @@ struct BenchEngineCommand: ParsableCommand {
 
 /// Timing loop for the engine benchmark (the clock lives here, not in the numeric core).
 enum EngineBenchmark {
-    static func run(architecture: Architecture, seconds: Double, winograd: Bool, inferBatch: Int = 256) -> (train: Double, infer: Double) {
+    static func run(architecture: Architecture, seconds: Double, winograd: Bool, inferBatch: Int = 256,
+                    precision: MatmulPrecision = .float32) -> (train: Double, infer: Double) {
         let net = Network.make(architecture, inputShape: [3, 32, 32], classes: 5, seed: 1)
+        net.matmulPrecision = precision
         for case let conv as Conv2D in net.trunk { conv.allowsWinograd = winograd }
         var rng = SplitMix64(seed: 7)
         let trainX = Tensor(shape: [128, 3, 32, 32], data: (0..<(128 * 3072)).map { _ in rng.nextUnitFloat() })

@@ -8,8 +8,10 @@ import CBLAS
 /// weights with `cblas_sgemm`, a few images at a time so the unfolded block stays in cache
 /// (backward unfolds again instead of keeping it). 3×3 stride-1 padding-1 convolutions can
 /// take the Winograd F(2×2, 3×3) path instead (`allowsWinograd`), forward and backward.
-public final class Conv2D: Layer {
+public final class Conv2D: Layer, MatmulPrecisionSettable {
     public var computesInputGradient = true
+    /// Precision of the products (the Winograd path always runs float32).
+    public var matmulPrecision = MatmulPrecision.float32
     public let inputChannels: Int
     public let outputChannels: Int
     public let kernelHeight: Int
@@ -75,7 +77,7 @@ public final class Conv2D: Layer {
                     x.data.withUnsafeBufferPointer { cp in
                         GEMM.sgemm(CblasNoTrans, CblasNoTrans, m: outputChannels, n: cols, k: k,
                                    a: wp.baseAddress, lda: k, b: cp.baseAddress, ldb: cols,
-                                   beta: 0, c: out.baseAddress, ldc: cols)
+                                   beta: 0, c: out.baseAddress, ldc: cols, precision: matmulPrecision)
                     }
                     return
                 }
@@ -85,7 +87,7 @@ public final class Conv2D: Layer {
                     let chunkCols = (n1 - n0) * ho * wo
                     GEMM.sgemm(CblasNoTrans, CblasNoTrans, m: outputChannels, n: chunkCols, k: k,
                                a: wp.baseAddress, lda: k, b: col.baseAddress, ldb: chunkCols,
-                               beta: 0, c: out.baseAddress! + n0 * ho * wo, ldc: cols, parallel: parallel)
+                               beta: 0, c: out.baseAddress! + n0 * ho * wo, ldc: cols, parallel: parallel, precision: matmulPrecision)
                 }
             }
         }
@@ -174,7 +176,7 @@ public final class Conv2D: Layer {
                     weight.gradient.withUnsafeMutableBufferPointer { dw in
                         GEMM.sgemm(CblasNoTrans, CblasTrans, m: outputChannels, n: k, k: cols,
                                    a: gp.baseAddress, lda: cols, b: cp.baseAddress, ldb: cols,
-                                   beta: 1, c: dw.baseAddress, ldc: k)
+                                   beta: 1, c: dw.baseAddress, ldc: k, precision: matmulPrecision)
                     }
                 }
             }
@@ -184,7 +186,7 @@ public final class Conv2D: Layer {
                     weight.value.withUnsafeBufferPointer { wp in
                         GEMM.sgemm(CblasTrans, CblasNoTrans, m: k, n: cols, k: outputChannels,
                                    a: wp.baseAddress, lda: k, b: gp.baseAddress, ldb: cols,
-                                   beta: 0, c: dx.baseAddress, ldc: cols)
+                                   beta: 0, c: dx.baseAddress, ldc: cols, precision: matmulPrecision)
                     }
                 }
             }
@@ -209,12 +211,12 @@ public final class Conv2D: Layer {
                                 let gChunk = gp.baseAddress! + n0 * ho * wo
                                 GEMM.sgemm(CblasNoTrans, CblasTrans, m: outputChannels, n: k, k: chunkCols,
                                            a: gChunk, lda: cols, b: col.baseAddress, ldb: chunkCols,
-                                           beta: 1, c: dwAll.baseAddress! + worker * weightCount, ldc: k, parallel: parallel)
+                                           beta: 1, c: dwAll.baseAddress! + worker * weightCount, ldc: k, parallel: parallel, precision: matmulPrecision)
                                 guard needInput else { return }
                                 let dc = UnsafeMutableBufferPointer(rebasing: dcAll[(worker * slot)..<((worker + 1) * slot)])
                                 GEMM.sgemm(CblasTrans, CblasNoTrans, m: k, n: chunkCols, k: outputChannels,
                                            a: wp.baseAddress, lda: k, b: gChunk, ldb: cols,
-                                           beta: 0, c: dc.baseAddress, ldc: chunkCols, parallel: parallel)
+                                           beta: 0, c: dc.baseAddress, ldc: chunkCols, parallel: parallel, precision: matmulPrecision)
                                 col2im(dc, images: n0..<n1, shape: x.shape, ho: ho, wo: wo, into: dxp,
                                        parallel: parallel)
                             }

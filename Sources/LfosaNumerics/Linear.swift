@@ -1,8 +1,9 @@
 import CBLAS
 
 /// Fully connected layer: `[N, in]` → `[N, out]`, y = x·Wᵀ + b.
-public final class Linear: Layer {
+public final class Linear: Layer, MatmulPrecisionSettable {
     public var computesInputGradient = true
+    public var matmulPrecision = MatmulPrecision.float32
     public let inputs: Int
     public let outputs: Int
     public let weight: Parameter   // [out, in]
@@ -35,7 +36,7 @@ public final class Linear: Layer {
                 y.data.withUnsafeMutableBufferPointer { yp in
                     GEMM.sgemm(CblasNoTrans, CblasTrans, m: n, n: outputs, k: inputs,
                                a: xp.baseAddress, lda: inputs, b: w.baseAddress, ldb: inputs,
-                               beta: 1, c: yp.baseAddress, ldc: outputs)
+                               beta: 1, c: yp.baseAddress, ldc: outputs, precision: matmulPrecision)
                 }
             }
         }
@@ -49,7 +50,7 @@ public final class Linear: Layer {
                 weight.gradient.withUnsafeMutableBufferPointer { dw in
                     GEMM.sgemm(CblasTrans, CblasNoTrans, m: outputs, n: inputs, k: n,
                                a: gp.baseAddress, lda: outputs, b: xp.baseAddress, ldb: inputs,
-                               beta: 1, c: dw.baseAddress, ldc: inputs)
+                               beta: 1, c: dw.baseAddress, ldc: inputs, precision: matmulPrecision)
                 }
             }
             bias.gradient.withUnsafeMutableBufferPointer { db in
@@ -62,7 +63,7 @@ public final class Linear: Layer {
                 weight.value.withUnsafeBufferPointer { w in
                     GEMM.sgemm(CblasNoTrans, CblasNoTrans, m: n, n: inputs, k: outputs,
                                a: gp.baseAddress, lda: outputs, b: w.baseAddress, ldb: inputs,
-                               beta: 0, c: dx.baseAddress, ldc: inputs)
+                               beta: 0, c: dx.baseAddress, ldc: inputs, precision: matmulPrecision)
                 }
             }
         }

@@ -23,6 +23,12 @@ public final class Network {
         trunk.first?.computesInputGradient = false
     }
 
+    /// Precision of every matrix product in the network (see `MatmulPrecision`); float32
+    /// unless set.
+    public var matmulPrecision: MatmulPrecision = .float32 {
+        didSet { for case let layer as MatmulPrecisionSettable in layers { layer.matmulPrecision = matmulPrecision } }
+    }
+
     public var layers: [Layer] { trunk + [head] }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var buffers: [Buffer] { layers.flatMap(\.buffers) }

@@ -1,6 +1,6 @@
 /// ResNet basic block on channel-major maps: conv3×3(stride)–BN–ReLU–conv3×3–BN, plus the
 /// shortcut (identity, or conv1×1(stride)–BN when the shape changes), then ReLU.
-public final class ResidualBlock: Layer {
+public final class ResidualBlock: Layer, MatmulPrecisionSettable {
     public var computesInputGradient = true {
         didSet { /* inner layers always produce input gradients; the block sums them */ }
     }
@@ -8,6 +8,9 @@ public final class ResidualBlock: Layer {
     let conv2: Conv2D, bn2: BatchNorm
     let shortcutConv: Conv2D?, shortcutBN: BatchNorm?
     private var outputMask: [Float] = []
+    public var matmulPrecision: MatmulPrecision = .float32 {
+        didSet { for conv in [conv1, conv2] + (shortcutConv.map { [$0] } ?? []) { conv.matmulPrecision = matmulPrecision } }
+    }
 
     public init(name: String, inputChannels: Int, outputChannels: Int, stride: Int, rng: inout SplitMix64) {
         conv1 = Conv2D(name: name + ".conv1", inputChannels: inputChannels, outputChannels: outputChannels,

@@ -24,9 +24,10 @@ func toyImages(count: Int, seed: UInt64) -> (ImageBatchSource, [Int]) {
     return (ImageBatchSource(channels: 3, height: 8, width: 8, pixels: pixels), labels)
 }
 
-func trainToy(seed: UInt64, epochs: Int = 10) -> (Network, accuracy: Double) {
+func trainToy(seed: UInt64, epochs: Int = 10, precision: MatmulPrecision = .float32) -> (Network, accuracy: Double) {
     let (src, labels) = toyImages(count: 256, seed: 42)
     let net = Network.make(.referenceCNN, inputShape: [3, 8, 8], classes: 2, seed: seed)
+    net.matmulPrecision = precision
     var rng = SplitMix64(seed: seed &+ 1)
     let sgd = SGD(learningRate: 0.02)
     let norm = Normalization.centered(channels: 3)

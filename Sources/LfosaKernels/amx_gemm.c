@@ -1,0 +1,242 @@
+// bfloat16 GEMM on Intel AMX tiles. See include/lfosa_kernels.h.
+//
+// Both operands are packed (and rounded to bfloat16) into 1 KiB tiles laid out exactly as the
+// tile loads want them, zero-padded to multiples of 16 rows/columns and 32 along k:
+//   A: [m/16][k/32] tiles of 16 rows × 32 k            (row-major, 64-byte rows)
+//   B: [n/16][k/32] tiles of 16 k-pairs × 16 columns × 2 ("VNNI": row p holds k = 2p, 2p+1)
+// The micro-kernel keeps a 32 × 32 block of C in four accumulator tiles, walks k, then writes
+// the block out with alpha/beta (masked, so ragged edges need no special case).
+#include "lfosa_kernels.h"
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define LFOSA_ARCH_GET_XCOMP_PERM 0x1022
+#define LFOSA_ARCH_REQ_XCOMP_PERM 0x1023
+#define LFOSA_XFEATURE_XTILEDATA 18
+
+static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
+static int amx_ok = 0;
+
+static void amx_probe(void) {
+    unsigned int a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return;
+    int avx512f = (b >> 16) & 1, avx512bw = (b >> 30) & 1, avx512vl = (b >> 31) & 1;
+    int amx_bf16 = (d >> 22) & 1, amx_tile = (d >> 24) & 1;
+    if (!(avx512f && avx512bw && avx512vl && amx_bf16 && amx_tile)) return;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return;
+    if (!((a >> 5) & 1)) return;                               // AVX512_BF16 (conversions)
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !((c >> 27) & 1)) return;   // OSXSAVE
+    unsigned int xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 0xE6) != 0xE6) return;                          // SSE, AVX, AVX-512 state
+    if (syscall(SYS_arch_prctl, LFOSA_ARCH_REQ_XCOMP_PERM, LFOSA_XFEATURE_XTILEDATA) != 0) return;
+    unsigned long bitmask = 0;
+    if (syscall(SYS_arch_prctl, LFOSA_ARCH_GET_XCOMP_PERM, &bitmask) != 0) return;
+    if (!(bitmask & (1UL << LFOSA_XFEATURE_XTILEDATA))) return;
+    amx_ok = 1;
+}
+
+int lfosa_amx_bf16_available(void) {
+    pthread_once(&amx_once, amx_probe);
+    return amx_ok;
+}
+
+#define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+#define AMX_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")))
+
+// Per-thread packing buffers (Dispatch worker threads live for the process).
+static __thread uint16_t *pack_a = NULL, *pack_b = NULL;
+static __thread size_t pack_a_cap = 0, pack_b_cap = 0;
+
+static uint16_t *reserve(uint16_t **buf, size_t *cap, size_t elements) {
+    if (*cap < elements) {
+        free(*buf);
+        size_t bytes = (elements * sizeof(uint16_t) + 63) & ~(size_t)63;
+        *buf = aligned_alloc(64, bytes);
+        *cap = *buf ? elements : 0;
+    }
+    return *buf;
+}
+
+// 16 floats → 16 bfloat16 (round to nearest even), as raw 16-bit lanes.
+AVX512_TARGET static inline __m256i bf16x16(__m512 v) { return (__m256i)_mm512_cvtneps_pbh(v); }
+
+AVX512_TARGET static inline __m512 load_masked(const float *p, int count) {
+    if (count >= 16) return _mm512_loadu_ps(p);
+    if (count <= 0) return _mm512_setzero_ps();
+    return _mm512_maskz_loadu_ps((__mmask16)((1u << count) - 1), p);
+}
+
+// A rows [i0, i0+16) × k [k0, k0+32) of op(A) → one 16×32 tile (zero outside m × k).
+AVX512_TARGET static void pack_a_tile(int transA, int m, int k, const float *a, int lda, int i0, int k0,
+                                      uint16_t *tile) {
+    int rows = m - i0 < 16 ? m - i0 : 16;
+    int ks = k - k0 < 32 ? k - k0 : 32;
+    if (!transA) {
+        for (int r = 0; r < 16; r++) {
+            __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+            if (r < rows) {
+                const float *src = a + (size_t)(i0 + r) * lda + k0;
+                lo = load_masked(src, ks);
+                hi = load_masked(src + 16, ks - 16);
+            }
+            _mm256_store_si256((__m256i *)(tile + r * 32), bf16x16(lo));
+            _mm256_store_si256((__m256i *)(tile + r * 32 + 16), bf16x16(hi));
+        }
+    } else {
+        // op(A)[i][kk] = a[kk * lda + i]: read k-rows of 16 contiguous i, scatter to tile rows.
+        uint16_t tmp[32][16] __attribute__((aligned(64)));
+        for (int kk = 0; kk < 32; kk++) {
+            __m512 v = kk < ks ? load_masked(a + (size_t)(k0 + kk) * lda + i0, rows) : _mm512_setzero_ps();
+            _mm256_store_si256((__m256i *)tmp[kk], bf16x16(v));
+        }
+        for (int r = 0; r < 16; r++)
+            for (int kk = 0; kk < 32; kk++) tile[r * 32 + kk] = tmp[kk][r];
+    }
+}
+
+// op(B) k [k0, k0+32) × columns [j0, j0+16) → one VNNI tile: row p = 16 × (k0+2p, k0+2p+1).
+AVX512_TARGET static void pack_b_tile(int transB, int k, int n, const float *b, int ldb, int k0, int j0,
+                                      uint16_t *tile) {
+    int cols = n - j0 < 16 ? n - j0 : 16;
+    int ks = k - k0 < 32 ? k - k0 : 32;
+    if (!transB) {
+        for (int p = 0; p < 16; p++) {
+            int kk = 2 * p;
+            __m512 r0 = kk < ks ? load_masked(b + (size_t)(k0 + kk) * ldb + j0, cols) : _mm512_setzero_ps();
+            __m512 r1 = kk + 1 < ks ? load_masked(b + (size_t)(k0 + kk + 1) * ldb + j0, cols) : _mm512_setzero_ps();
+            __m512i lo = _mm512_cvtepu16_epi32(bf16x16(r0));
+            __m512i hi = _mm512_slli_epi32(_mm512_cvtepu16_epi32(bf16x16(r1)), 16);
+            _mm512_store_si512((__m512i *)(tile + p * 32), _mm512_or_si512(lo, hi));
+        }
+    } else {
+        // op(B)[kk][j] = b[j * ldb + kk]: each column j holds its 32 k contiguous — one
+        // 64-byte row of 16 k-pairs; the tile is its 16 × 16 (32-bit) transpose.
+        uint32_t tmp[16][16] __attribute__((aligned(64)));
+        for (int j = 0; j < 16; j++) {
+            __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+            if (j < cols) {
+                const float *src = b + (size_t)(j0 + j) * ldb + k0;
+                lo = load_masked(src, ks);
+                hi = load_masked(src + 16, ks - 16);
+            }
+            _mm256_store_si256((__m256i *)&tmp[j][0], bf16x16(lo));
+            _mm256_store_si256((__m256i *)&tmp[j][8], bf16x16(hi));
+        }
+        uint32_t *out = (uint32_t *)tile;
+        for (int p = 0; p < 16; p++)
+            for (int j = 0; j < 16; j++) out[p * 16 + j] = tmp[j][p];
+    }
+}
+
+typedef struct {
+    uint8_t palette_id;
+    uint8_t start_row;
+    uint8_t reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} __attribute__((packed)) tile_config;
+
+// C[i0.., j0..] (rows × cols ≤ 16 × 16) = alpha · acc + beta · C.
+AVX512_TARGET static void write_block(const float *acc, int rows, int cols, float alpha, float beta,
+                                      float *c, int ldc) {
+    __mmask16 mask = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int r = 0; r < rows; r++) {
+        __m512 v = _mm512_mul_ps(_mm512_load_ps(acc + r * 16), va);
+        float *dst = c + (size_t)r * ldc;
+        if (beta != 0) v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, dst), vb, v);
+        _mm512_mask_storeu_ps(dst, mask, v);
+    }
+}
+
+AMX_TARGET void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
+                                const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0) {           // C = beta·C
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(size_t)i * ldc + j];
+        return;
+    }
+    int mt = (m + 15) / 16, nt = (n + 15) / 16, kt = (k + 31) / 32;
+    uint16_t *pa = reserve(&pack_a, &pack_a_cap, (size_t)mt * kt * 512);
+    uint16_t *pb = reserve(&pack_b, &pack_b_cap, (size_t)nt * kt * 512);
+    if (!pa || !pb) abort();
+    for (int it = 0; it < mt; it++)
+        for (int kb = 0; kb < kt; kb++)
+            pack_a_tile(transA, m, k, a, lda, it * 16, kb * 32, pa + ((size_t)it * kt + kb) * 512);
+
+    tile_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette_id = 1;
+    for (int t = 0; t < 8; t++) { cfg.rows[t] = 16; cfg.colsb[t] = 64; }
+    _tile_loadconfig(&cfg);
+    float acc[4][256] __attribute__((aligned(64)));
+
+    for (int jt = 0; jt < nt; jt += 2) {
+        int two_n = jt + 1 < nt;
+        // Pack this 32-column panel of B (reused by every row block).
+        for (int q = 0; q <= two_n; q++)
+            for (int kb = 0; kb < kt; kb++)
+                pack_b_tile(transB, k, n, b, ldb, kb * 32, (jt + q) * 16, pb + ((size_t)(jt + q) * kt + kb) * 512);
+        const uint16_t *b0 = pb + (size_t)jt * kt * 512;
+        const uint16_t *b1 = b0 + (size_t)kt * 512;
+        for (int it = 0; it < mt; it += 2) {
+            int two_m = it + 1 < mt;
+            const uint16_t *a0 = pa + (size_t)it * kt * 512;
+            const uint16_t *a1 = a0 + (size_t)kt * 512;
+            _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+            if (two_m && two_n) {
+                for (int kb = 0; kb < kt; kb++) {
+                    _tile_loadd(4, a0 + kb * 512, 64);
+                    _tile_loadd(6, b0 + kb * 512, 64);
+                    _tile_loadd(7, b1 + kb * 512, 64);
+                    _tile_loadd(5, a1 + kb * 512, 64);
+                    _tile_dpbf16ps(0, 4, 6);
+                    _tile_dpbf16ps(1, 4, 7);
+                    _tile_dpbf16ps(2, 5, 6);
+                    _tile_dpbf16ps(3, 5, 7);
+                }
+            } else {
+                for (int kb = 0; kb < kt; kb++) {
+                    _tile_loadd(4, a0 + kb * 512, 64);
+                    _tile_loadd(6, b0 + kb * 512, 64);
+                    _tile_dpbf16ps(0, 4, 6);
+                    if (two_n) { _tile_loadd(7, b1 + kb * 512, 64); _tile_dpbf16ps(1, 4, 7); }
+                    if (two_m) { _tile_loadd(5, a1 + kb * 512, 64); _tile_dpbf16ps(2, 5, 6); }
+                }
+            }
+            _tile_stored(0, acc[0], 64);
+            _tile_stored(1, acc[1], 64);
+            _tile_stored(2, acc[2], 64);
+            _tile_stored(3, acc[3], 64);
+            for (int q = 0; q < 4; q++) {
+                int i0 = (it + (q >> 1)) * 16, j0 = (jt + (q & 1)) * 16;
+                if (i0 >= m || j0 >= n) continue;
+                if ((q >> 1) && !two_m) continue;
+                if ((q & 1) && !two_n) continue;
+                int rows = m - i0 < 16 ? m - i0 : 16, cols = n - j0 < 16 ? n - j0 : 16;
+                write_block(acc[q], rows, cols, alpha, beta, c + (size_t)i0 * ldc + j0, ldc);
+            }
+        }
+    }
+    _tile_release();
+}
+
+#else
+int lfosa_amx_bf16_available(void) { return 0; }
+void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
+                     const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    (void)transA; (void)transB; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
+    (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;
+    abort();
+}
+#endif

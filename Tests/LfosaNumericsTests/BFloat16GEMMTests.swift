@@ -1,0 +1,109 @@
+import CBLAS
+import Testing
+@testable import LfosaNumerics
+
+/// The AMX bfloat16 matrix product (skipped where the CPU has no AMX-BF16).
+@Suite(.enabled(if: MatmulPrecision.bfloat16Available, "no AMX-BF16 on this CPU"))
+struct BFloat16GEMMTests {
+    /// `f` rounded to bfloat16 (nearest even), back as a float.
+    static func bf16(_ f: Float) -> Float {
+        let bits = f.bitPattern
+        return Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000)
+    }
+
+    /// Every transpose combination, ragged sizes around the 16×16×32 tiles, alpha and beta: the
+    /// result equals the exact product of the bfloat16-rounded operands up to float32 summation
+    /// error, and differs from the float32 product (the rounding really happened).
+    @Test(arguments: [(1, 1, 1), (16, 16, 32), (17, 33, 31), (37, 45, 50), (64, 768, 288), (32, 27, 300), (5, 70, 3)])
+    func matchesExactProductOfRoundedOperands(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        var rng = SplitMix64(seed: UInt64(m * 10_000 + n * 100 + k))
+        let a = (0..<(m * k)).map { _ in rng.nextUnitFloat() - 0.5 }
+        let b = (0..<(k * n)).map { _ in rng.nextUnitFloat() * 3 - 1 }
+        let c0 = (0..<(m * n)).map { _ in rng.nextUnitFloat() }
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+            let lda = ta ? m : k, ldb = tb ? k : n
+            func opA(_ i: Int, _ p: Int) -> Float { ta ? a[p * lda + i] : a[i * lda + p] }
+            func opB(_ p: Int, _ j: Int) -> Float { tb ? b[j * ldb + p] : b[p * ldb + j] }
+            for (alpha, beta) in [(Float(1), Float(0)), (Float(-0.5), Float(2))] {
+                var c = c0, c32 = c0
+                a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        GEMM.sgemm(ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m: m, n: n, k: k,
+                                   alpha: alpha, a: ap.baseAddress, lda: lda, b: bp.baseAddress, ldb: ldb, beta: beta,
+                                   c: &c, ldc: n, precision: .bfloat16)
+                        GEMM.sgemm(ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m: m, n: n, k: k,
+                                   alpha: alpha, a: ap.baseAddress, lda: lda, b: bp.baseAddress, ldb: ldb, beta: beta,
+                                   c: &c32, ldc: n)
+                    }
+                }
+                var worst = 0.0
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var exact = 0.0, magnitude = 0.0
+                        for p in 0..<k {
+                            let term = Double(Self.bf16(opA(i, p))) * Double(Self.bf16(opB(p, j)))
+                            exact += term
+                            magnitude += abs(term)
+                        }
+                        let want = Double(alpha) * exact + Double(beta) * Double(c0[i * n + j])
+                        let scale = abs(Double(alpha)) * magnitude + abs(Double(beta) * Double(c0[i * n + j])) + 1e-6
+                        worst = max(worst, abs(Double(c[i * n + j]) - want) / scale)
+                    }
+                }
+                #expect(worst < 1e-5, "m \(m) n \(n) k \(k) transA \(ta) transB \(tb): relative error \(worst)")
+                if k >= 16 { #expect(c != c32, "bfloat16 result identical to float32") }
+            }
+        }
+    }
+
+    @Test func roundsToNearestEven() {
+        // 1 + 2^-8 is halfway between two bfloat16 values: ties go to the even one (1.0);
+        // 1 + 3·2^-8 rounds up to 1 + 2^-6.
+        let a: [Float] = [1 + 1.0 / 256, 1 + 3.0 / 256]
+        let b: [Float] = [1, 0, 0, 1]
+        var c = [Float](repeating: 0, count: 2)
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                GEMM.sgemm(CblasNoTrans, CblasNoTrans, m: 1, n: 2, k: 2, a: ap.baseAddress, lda: 2,
+                           b: bp.baseAddress, ldb: 2, beta: 0, c: &c, ldc: 2, precision: .bfloat16)
+            }
+        }
+        #expect(c == [1, 1 + 1.0 / 64])
+    }
+
+    @Test func networkTrainsDeterministicallyInBFloat16() {
+        let (a, accuracy) = trainToy(seed: 5, precision: .bfloat16)
+        #expect(accuracy >= 0.98)
+        let (b, _) = trainToy(seed: 5, precision: .bfloat16)
+        #expect(a.parameters.map(\.value) == b.parameters.map(\.value))
+        let (c, _) = trainToy(seed: 5, epochs: 10)
+        #expect(a.parameters.map(\.value) != c.parameters.map(\.value))
+    }
+}
+
+@Suite struct MatmulPrecisionTests {
+    @Test func networkSettingReachesEveryProductLayer() {
+        let net = Network.make(.resnet18, inputShape: [3, 32, 32], classes: 4, seed: 1)
+        net.matmulPrecision = .bfloat16
+        var convs = 0
+        for layer in net.layers {
+            if let block = layer as? ResidualBlock {
+                for conv in [block.conv1, block.conv2] + (block.shortcutConv.map { [$0] } ?? []) {
+                    #expect(conv.matmulPrecision == .bfloat16)
+                    convs += 1
+                }
+            } else if let settable = layer as? MatmulPrecisionSettable {
+                #expect(settable.matmulPrecision == .bfloat16)
+                convs += layer is Conv2D ? 1 : 0
+            }
+        }
+        #expect(convs == 20)   // ResNet-18: stem + 16 block convs + 3 shortcuts
+    }
+
+    @Test func fallsBackToFloat32WithoutAMX() {
+        #expect(MatmulPrecision.float32.effective == .float32)
+        #expect(MatmulPrecision.bfloat16.effective == (MatmulPrecision.bfloat16Available ? .bfloat16 : .float32))
+        #expect(MatmulPrecision(rawValue: "bf16") == .bfloat16 && MatmulPrecision(rawValue: "fp16") == nil)
+    }
+}

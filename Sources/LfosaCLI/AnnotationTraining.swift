@@ -116,7 +116,7 @@ enum AnnotationProfile {
                         firstRoundEpochs: 1, minStepsPerRound: steps, maxStepsPerRound: steps, batchSize: batchSize,
                         schedule: .oneCycle(max: 0.05, warmupFraction: 0.25),
                         warmSchedule: .oneCycle(max: 0.02, warmupFraction: 0.15),
-                        momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true, inferenceBatch: 256)
+                        momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true, inferenceBatch: 64)
     }
 
     /// Background self-supervised pretraining for a pool of `poolSize` images: `steps` when

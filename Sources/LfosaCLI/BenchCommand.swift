@@ -54,7 +54,7 @@ struct BenchEngineCommand: ParsableCommand {
         let result = EngineBenchmark.run(architecture: arch, seconds: seconds, winograd: winograd, inferBatch: max(1, inferBatch),
                                           precision: precision)
         let line = "{\"impl\":\"lfosa\",\"architecture\":\"\(arch.rawValue)\",\"threads\":\(ParallelConfiguration.workers),"
-            + "\"winograd\":\(winograd),\"precision\":\"\(precision.effective.rawValue)\",\"blas_core\":\"\(BLASKernels.coreName)\","
+            + "\"winograd\":\(winograd),\"matmul_precision\":\"\(precision.effective.rawValue)\",\"blas_core\":\"\(BLASKernels.coreName)\","
             + "\"train_images_per_s\":\(String(format: "%.1f", result.train)),"
             + "\"infer_images_per_s\":\(String(format: "%.1f", result.infer))}"
         print(line)

@@ -51,6 +51,9 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("train-batch"), help: "Images per optimiser step.")
     var trainBatch: Int = 32
 
+    @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX) or fp32.")
+    var precision: String = MatmulPrecision.preferred.rawValue
+
     @Option(name: .customLong("pretrain-steps"),
             help: "Steps of self-supervised (rotation) pretraining on the pool, run in the background and cached per pool (default: 10 epochs, 300-3000 steps, none under 500 images; 0 = none).")
     var pretrainSteps: Int?
@@ -123,6 +126,7 @@ struct DemoCommand: ParsableCommand {
         settings.annotator = annotator
         settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
+        settings.profile = settings.profile.withMatmulPrecision(try MatmulPrecision.parse(precision))
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation = try AnnotationSession(pool: train, store: store, settings: settings, groundTruth: truth,
                                                seedItems: Set(split.initialLabeled))
@@ -172,6 +176,7 @@ struct DemoCommand: ParsableCommand {
             ("random", "[" + precision.map { f($0.random, 2) }.joined(separator: ",") + "]"),
             ("recall", f(session.recall ?? 0, 4)), ("wall_s", f(Date().timeIntervalSince(wall), 1)),
             ("pool", "\(session.candidates.count)"), ("profile", "\"\(session.settings.profile.name)\""),
+            ("matmul_precision", "\"\(session.settings.profile.matmulPrecision.rawValue)\""),
             ("exit", "\"\(exit)\""),
         ]
         print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LfosaData
 import LfosaEngine
+import LfosaNumerics
 import LfosaStore
 import LfosaTerminal
 
@@ -46,6 +47,9 @@ struct LabelCommand: ParsableCommand {
 
     @Option(name: .customLong("train-batch"), help: "Images per optimiser step.")
     var trainBatch: Int = 32
+
+    @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX) or fp32.")
+    var precision: String = MatmulPrecision.preferred.rawValue
 
     @Option(name: .customLong("pretrain-steps"),
             help: "Steps of self-supervised (rotation) pretraining on the pool, run in the background and cached per pool (default: 10 epochs, 300-3000 steps, none under 500 images; 0 = none).")
@@ -131,6 +135,7 @@ struct LabelCommand: ParsableCommand {
         settings.annotator = who
         settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
+        settings.profile = settings.profile.withMatmulPrecision(try MatmulPrecision.parse(precision))
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation: AnnotationSession
         do {

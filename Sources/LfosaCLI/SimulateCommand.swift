@@ -60,6 +60,9 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .customLong("pretrain-dense"), help: "Transfer the pretrained dense layers too, not only the convolutions.")
     var pretrainDense = false
 
+    @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX) or fp32.")
+    var precision: String = MatmulPrecision.preferred.rawValue
+
     @Option(help: "Detector temperature T for the LfOSA variants that do not fix it.")
     var temperature: Float = 0.5
 
@@ -81,6 +84,7 @@ struct SimulateCommand: ParsableCommand {
     mutating func run() throws {
         Runtime.prepareForNumerics(threads: threads)
         guard var profileValue = TrainingProfile.named(profile) else { throw ValidationError("unknown profile '\(profile)' (fast, paper)") }
+        let matmulPrecision = try MatmulPrecision.parse(precision)
         if let minSteps {
             guard minSteps >= 0 else { throw ValidationError("--min-steps must be at least 0, got \(minSteps)") }
             profileValue.minStepsPerRound = minSteps
@@ -134,6 +138,7 @@ struct SimulateCommand: ParsableCommand {
         }
         if pretrainDense { profileValue.pretraining?.transfersDenseLayers = true }
         if let balanced { profileValue.classBalanced = balanced }
+        profileValue = profileValue.withMatmulPrecision(matmulPrecision)
         var setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,
                                       rounds: rounds, profile: profileValue, temperature: temperature, threshold: threshold)
         let progress = SimulateProgress(runs: kinds.count * seedList.count, roundsPerRun: rounds + 1, enabled: !quiet)
@@ -161,6 +166,7 @@ struct SimulateCommand: ParsableCommand {
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
             "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)",
             "pretrain_dense": "\(profileValue.pretraining?.transfersDenseLayers ?? false)",
+            "matmul_precision": profileValue.matmulPrecision.rawValue,
             "pretrain_seconds": String(format: "%.1f", pretrainSeconds), "pretrain_cached": "\(pretrainCached)",
             "strategies": kinds.map(\.rawValue).joined(separator: ","), "seeds": seedList.map(String.init).joined(separator: ","),
         ]

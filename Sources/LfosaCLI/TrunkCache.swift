@@ -13,6 +13,7 @@ enum TrunkCache {
         let settings = "\(source.imageShape) \(architecture.rawValue) \(pretraining.steps) \(pretraining.batchSize) "
             + "\(pretraining.maxLearningRate) \(pretraining.momentum) \(pretraining.weightDecay) \(pretraining.seed) "
             + "threads \(ParallelConfiguration.workers)"
+            + (pretraining.matmulPrecision == .float32 ? "" : " \(pretraining.matmulPrecision.rawValue)")
         h = ContentHash.xxh64(Array(settings.utf8), seed: h)
         return ContentHash.hex(h)
     }

@@ -234,6 +234,7 @@ public final class ActiveLearningLoop {
     private func makeNetwork(previous: Network?, classes: Int, dropout: Float, purpose: UInt64) -> Network {
         var g = derivedGenerator(purpose: purpose)
         let net = Network.make(profile.architecture, inputShape: source.imageShape, classes: classes, dropout: dropout, seed: g.next())
+        net.matmulPrecision = profile.matmulPrecision
         if profile.warmStart, let previous, previous.classes == classes {
             net.copyWeights(from: previous)
         } else if let trunk = pretrainedTrunk {

@@ -19,6 +19,8 @@ public struct RotationPretraining: Sendable, Equatable, Codable {
     /// Whether the dense layers of the trunk (e.g. the reference CNN's 2048→256 layer) are
     /// transferred too, or only the convolutional part (up to flatten / global pooling).
     public var transfersDenseLayers: Bool
+    /// Precision of the pretraining network's matrix products.
+    public var matmulPrecision: MatmulPrecision = .float32
 
     public init(steps: Int, batchSize: Int = 128, maxLearningRate: Float = 0.05, momentum: Float = 0.9,
                 weightDecay: Float = 5e-4, seed: UInt64 = 0x524F_544E, transfersDenseLayers: Bool = false) {
@@ -49,6 +51,7 @@ public struct RotationPretraining: Sendable, Equatable, Codable {
         let r = Self.rotations(imageShape: source.imageShape)
         var rng = SplitMix64(seed: seed)
         let net = Network.make(architecture, inputShape: source.imageShape, classes: r, seed: rng.next())
+        net.matmulPrecision = matmulPrecision
         let perStep = max(1, batchSize / r)
         let normalization = Normalization.centered(channels: source.channels)
         var order = indices

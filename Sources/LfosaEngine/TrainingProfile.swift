@@ -31,6 +31,8 @@ public struct TrainingProfile: Sendable, Equatable {
     public var pretraining: RotationPretraining?
     /// Class-balanced batches for both networks (`BalancedSampler`) instead of plain shuffling.
     public var classBalanced: Bool
+    /// Precision of the networks' matrix products (training and scoring); see `MatmulPrecision`.
+    public var matmulPrecision: MatmulPrecision = .float32
 
     public init(name: String, architecture: Architecture, epochsPerRound: Int, firstRoundEpochs: Int,
                 minStepsPerRound: Int, maxStepsPerRound: Int, batchSize: Int, schedule: LearningRateSchedule,
@@ -75,7 +77,7 @@ public struct TrainingProfile: Sendable, Equatable {
         minStepsPerRound: 300, maxStepsPerRound: 800, batchSize: 128,
         schedule: .oneCycle(max: 0.05, warmupFraction: 0.25), warmSchedule: .oneCycle(max: 0.03, warmupFraction: 0.15),
         momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true,
-        pretraining: RotationPretraining(steps: 3000))
+        inferenceBatch: 64, pretraining: RotationPretraining(steps: 3000))
 
     /// Profiles by name (`fast`, `paper`).
     public static func named(_ name: String) -> TrainingProfile? {
@@ -84,6 +86,15 @@ public struct TrainingProfile: Sendable, Equatable {
         case "paper": return .paper
         default: return nil
         }
+    }
+
+    /// The profile with every network — detector, classifier and the pretrained trunk — running
+    /// its products at `precision` (as far as this machine can: `MatmulPrecision.effective`).
+    public func withMatmulPrecision(_ precision: MatmulPrecision) -> TrainingProfile {
+        var p = self
+        p.matmulPrecision = precision.effective
+        p.pretraining?.matmulPrecision = precision.effective
+        return p
     }
 
     /// Optimiser steps for a round over `labeled` samples.

@@ -8,6 +8,7 @@
 // the block out with alpha/beta (masked, so ragged edges need no special case).
 #include "lfosa_kernels.h"
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,22 +159,16 @@ AVX512_TARGET static void write_block(const float *acc, int rows, int cols, floa
     }
 }
 
-AMX_TARGET void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
-                                const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0 || alpha == 0) {           // C = beta·C
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(size_t)i * ldc + j];
-        return;
-    }
-    int mt = (m + 15) / 16, nt = (n + 15) / 16, kt = (k + 31) / 32;
-    uint16_t *pa = reserve(&pack_a, &pack_a_cap, (size_t)mt * kt * 512);
-    uint16_t *pb = reserve(&pack_b, &pack_b_cap, (size_t)nt * kt * 512);
-    if (!pa || !pb) abort();
-    for (int it = 0; it < mt; it++)
-        for (int kb = 0; kb < kt; kb++)
-            pack_a_tile(transA, m, k, a, lda, it * 16, kb * 32, pa + ((size_t)it * kt + kb) * 512);
+// Packs the B tiles of column tiles jt, jt+1 (`count` of them: 1 or 2) for every k block into
+// `dst` (tile (q, kb) at (q·kt + kb)·512).
+typedef void (*pack_panel_fn)(const void *ctx, int jt, int count, int kt, uint16_t *dst);
 
+// C = alpha·A·B + beta·C from packed A (mt × kt tiles) and B packed panel by panel.
+AMX_TARGET static void amx_run(int m, int n, int kt, float alpha, float beta, const uint16_t *pa,
+                               float *c, int ldc, pack_panel_fn pack, const void *ctx) {
+    int mt = (m + 15) / 16, nt = (n + 15) / 16;
+    uint16_t *pb = reserve(&pack_b, &pack_b_cap, (size_t)2 * kt * 512);
+    if (!pb) abort();
     tile_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette_id = 1;
@@ -183,12 +178,9 @@ AMX_TARGET void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, flo
 
     for (int jt = 0; jt < nt; jt += 2) {
         int two_n = jt + 1 < nt;
-        // Pack this 32-column panel of B (reused by every row block).
-        for (int q = 0; q <= two_n; q++)
-            for (int kb = 0; kb < kt; kb++)
-                pack_b_tile(transB, k, n, b, ldb, kb * 32, (jt + q) * 16, pb + ((size_t)(jt + q) * kt + kb) * 512);
-        const uint16_t *b0 = pb + (size_t)jt * kt * 512;
-        const uint16_t *b1 = b0 + (size_t)kt * 512;
+        pack(ctx, jt, 1 + two_n, kt, pb);       // this 32-column panel, reused by every row block
+        const uint16_t *b0 = pb;
+        const uint16_t *b1 = pb + (size_t)kt * 512;
         for (int it = 0; it < mt; it += 2) {
             int two_m = it + 1 < mt;
             const uint16_t *a0 = pa + (size_t)it * kt * 512;
@@ -231,8 +223,219 @@ AMX_TARGET void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, flo
     _tile_release();
 }
 
+static uint16_t *pack_a_all(int transA, int m, int k, const float *a, int lda) {
+    int mt = (m + 15) / 16, kt = (k + 31) / 32;
+    uint16_t *pa = reserve(&pack_a, &pack_a_cap, (size_t)mt * kt * 512);
+    if (!pa) abort();
+    for (int it = 0; it < mt; it++)
+        for (int kb = 0; kb < kt; kb++)
+            pack_a_tile(transA, m, k, a, lda, it * 16, kb * 32, pa + ((size_t)it * kt + kb) * 512);
+    return pa;
+}
+
+typedef struct { int transB, k, n; const float *b; int ldb; } matrix_b;
+
+static void pack_matrix_panel(const void *ctx, int jt, int count, int kt, uint16_t *dst) {
+    const matrix_b *mb = ctx;
+    for (int q = 0; q < count; q++)
+        for (int kb = 0; kb < kt; kb++)
+            pack_b_tile(mb->transB, mb->k, mb->n, mb->b, mb->ldb, kb * 32, (jt + q) * 16, dst + ((size_t)q * kt + kb) * 512);
+}
+
+void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
+                     const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0) {           // C = beta·C
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(size_t)i * ldc + j];
+        return;
+    }
+    uint16_t *pa = pack_a_all(transA, m, k, a, lda);
+    matrix_b mb = { transB, k, n, b, ldb };
+    amx_run(m, n, (k + 31) / 32, alpha, beta, pa, c, ldc, pack_matrix_panel, &mb);
+}
+
+// ---- "same" convolution (stride 1, output size = input size) without an unfolded copy ----
+//
+// The product is W [cout × K] · cols [K × pixels], K = cin·kh·kw. Row r = (ci, i, j) of cols
+// at pixel (image, y, x) is x[ci, image, y + i − kh/2, x + j − kw/2] (0 outside the plane),
+// so 16 consecutive pixels of one image row are 16 consecutive values of the input. The
+// images' input is rounded to bfloat16 once; each B tile row is then two masked 16-value
+// loads interleaved — no unfolded buffer, no repeated rounding.
+
+typedef struct {
+    int k, h, w, pixels;
+    const uint16_t *x;        // bfloat16 input of the chunk's images: [cin, images, h, w]
+    const int *row_offset;    // per r: ci · images · h · w
+    const int *row_dy;        // per r: i − kh/2
+    const int *row_dx;        // per r: j − kw/2
+} conv_b;
+
+// Where 16 consecutive chunk pixels starting at `pix` lie (never crossing an image, as
+// h·w % 16 == 0): image offset, row and first column. Past the chunk's pixels the row is set
+// far outside the plane, so every load is masked off.
+typedef struct { int y, x0; size_t image_offset; } pixel_run;
+
+static inline pixel_run locate(const conv_b *cb, int pix) {
+    pixel_run at = { 1 << 28, 0, 0 };
+    if (pix >= cb->pixels) return at;
+    int plane = cb->h * cb->w;
+    int p = pix % plane;
+    at.image_offset = (size_t)(pix / plane) * plane;
+    at.y = p / cb->w;
+    at.x0 = p % cb->w;
+    return at;
+}
+
+// Lanes lo..<hi set (empty when lo >= hi), branch-free.
+static inline unsigned lane_range(int lo, int hi) {
+    lo = lo < 0 ? 0 : (lo > 16 ? 16 : lo);
+    hi = hi > 16 ? 16 : hi;
+    unsigned below_hi = hi <= 0 ? 0u : (hi >= 16 ? 0xFFFFu : (1u << hi) - 1);
+    unsigned below_lo = (1u << lo) - 1;
+    return below_hi & ~below_lo;
+}
+
+// Unfolded row r (rows ≥ k, the padding to whole k blocks, have dy far out of range) at those
+// 16 pixels, as 16 bfloat16 values (0 outside the plane).
+AVX512_TARGET static inline __attribute__((always_inline)) __m256i conv_row16(const conv_b *cb, int r, pixel_run at) {
+    int dy = cb->row_dy[r], dx = cb->row_dx[r];
+    const uint16_t *base = cb->x + cb->row_offset[r] + at.image_offset;
+    int w = cb->w;
+    if (w >= 16) {
+        int iy = at.y + dy;
+        if ((unsigned)iy >= (unsigned)cb->h) return _mm256_setzero_si256();
+        int sx = at.x0 + dx;                               // source column of lane 0
+        const uint16_t *src = base + (size_t)iy * w + sx;
+        if (sx >= 0 && sx + 16 <= w) return _mm256_loadu_si256((const __m256i *)src);
+        return _mm256_maskz_loadu_epi16((__mmask16)lane_range(-sx, w - sx), src);
+    }
+    // 16 / w image rows per 16 lanes
+    __m256i v = _mm256_setzero_si256();
+    unsigned seg = lane_range(-dx, dx > 0 ? w - dx : w);
+    for (int s = 0; s < 16 / w; s++) {
+        int iy = at.y + s + dy;
+        if ((unsigned)iy >= (unsigned)cb->h) continue;
+        v = _mm256_mask_loadu_epi16(v, (__mmask16)(seg << (s * w)), base + (size_t)iy * w + dx - s * w);
+    }
+    return v;
+}
+AVX512_TARGET static void pack_conv_panel(const void *ctx, int jt, int count, int kt, uint16_t *dst) {
+    const conv_b *cb = ctx;
+    // (a0, b0, a1, b1, …): lanes 0–15 from row r, 16–31 from row r + 1
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                                23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (int q = 0; q < count; q++) {
+        pixel_run at = locate(cb, (jt + q) * 16);
+        for (int kb = 0; kb < kt; kb++) {
+            uint16_t *tile = dst + ((size_t)q * kt + kb) * 512;
+            for (int p = 0; p < 16; p++) {
+                int r = kb * 32 + 2 * p;
+                __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(conv_row16(cb, r, at)), conv_row16(cb, r + 1, at), 1);
+                _mm512_store_si512((__m512i *)(tile + p * 32), _mm512_permutexvar_epi16(interleave, both));
+            }
+        }
+    }
+}
+
+// The transposed panel for the weight gradient g · colsᵀ: B = colsᵀ (k = pixels, n = rows r).
+// Tile (kb, jt): VNNI row p holds pixels 2p, 2p+1 of rows r = 16·jt … — the 16 × 16 (32-bit)
+// transpose of 16 rows × 32 pixels.
+AVX512_TARGET static void pack_conv_t_panel(const void *ctx, int jt, int count, int kt, uint16_t *dst) {
+    const conv_b *cb = ctx;
+    uint32_t tmp[16][16] __attribute__((aligned(64)));
+    for (int q = 0; q < count; q++) {
+        int r0 = (jt + q) * 16;
+        for (int kb = 0; kb < kt; kb++) {
+            pixel_run at0 = locate(cb, kb * 32), at1 = locate(cb, kb * 32 + 16);
+            for (int j = 0; j < 16; j++) {
+                _mm256_store_si256((__m256i *)&tmp[j][0], conv_row16(cb, r0 + j, at0));
+                _mm256_store_si256((__m256i *)&tmp[j][8], conv_row16(cb, r0 + j, at1));
+            }
+            uint32_t *out = (uint32_t *)(dst + ((size_t)q * kt + kb) * 512);
+            for (int p = 0; p < 16; p++)
+                for (int j = 0; j < 16; j++) out[p * 16 + j] = tmp[j][p];
+        }
+    }
+}
+
+static __thread int *conv_rows = NULL;
+static __thread size_t conv_rows_cap = 0;
+static __thread uint16_t *conv_input = NULL;
+static __thread size_t conv_input_cap = 0;
+
+// Row table and bfloat16 copy of images [n0, n1) of x [cin, ntotal, h, w].
+AVX512_TARGET static conv_b conv_setup(int cin, int kh, int kw, int ntotal, int h, int w, const float *x, int n0, int n1) {
+    int k = cin * kh * kw, images = n1 - n0, plane = h * w;
+    int kp = (k + 31) / 32 * 32;                          // rows padded to whole k blocks
+    if (conv_rows_cap < (size_t)kp * 3) {
+        free(conv_rows);
+        conv_rows = malloc(sizeof(int) * (size_t)kp * 3);
+        conv_rows_cap = conv_rows ? (size_t)kp * 3 : 0;
+        if (!conv_rows) abort();
+    }
+    for (int r = 0; r < kp; r++) {
+        int ci = r / (kh * kw), i = (r / kw) % kh, j = r % kw;
+        conv_rows[r] = r < k ? ci * images * plane : 0;
+        conv_rows[kp + r] = r < k ? i - kh / 2 : 1 << 29;   // padding rows: never inside the plane
+        conv_rows[2 * kp + r] = r < k ? j - kw / 2 : 0;
+    }
+    size_t run = (size_t)images * plane;                  // contiguous per channel
+    uint16_t *xb = reserve(&conv_input, &conv_input_cap, (size_t)cin * run);
+    if (!xb) abort();
+    for (int ci = 0; ci < cin; ci++) {
+        const float *src = x + ((size_t)ci * ntotal + n0) * plane;
+        uint16_t *d = xb + (size_t)ci * run;
+        size_t i = 0;
+        for (; i + 16 <= run; i += 16) _mm256_storeu_si256((__m256i *)(d + i), bf16x16(_mm512_loadu_ps(src + i)));
+        if (i < run) {
+            __mmask16 m = (__mmask16)((1u << (run - i)) - 1);
+            _mm256_mask_storeu_epi16(d + i, m, bf16x16(_mm512_maskz_loadu_ps(m, src + i)));
+        }
+    }
+    conv_b cb = { k, h, w, images * plane, xb, conv_rows, conv_rows + kp, conv_rows + 2 * kp };
+    return cb;
+}
+
+int lfosa_bf16_conv_same_supported(int h, int w, int kh, int kw) {
+    return kh % 2 == 1 && kw % 2 == 1 && (h * w) % 16 == 0 && (w % 16 == 0 || 16 % w == 0);
+}
+
+void lfosa_bf16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                  const float *x, int n0, int n1, const float *weight, float *out, int ldc) {
+    int k = cin * kh * kw;
+    if (cout <= 0 || n1 <= n0) return;
+    conv_b cb = conv_setup(cin, kh, kw, ntotal, h, w, x, n0, n1);
+    uint16_t *pa = pack_a_all(0, cout, k, weight, k);
+    amx_run(cout, cb.pixels, (k + 31) / 32, 1, 0, pa, out + (size_t)n0 * h * w, ldc, pack_conv_panel, &cb);
+}
+
+void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                          const float *x, int n0, int n1, const float *g, int ldg,
+                                          float beta, float *dw) {
+    int k = cin * kh * kw;
+    if (cout <= 0 || n1 <= n0) return;
+    conv_b cb = conv_setup(cin, kh, kw, ntotal, h, w, x, n0, n1);
+    uint16_t *pa = pack_a_all(0, cout, cb.pixels, g + (size_t)n0 * h * w, ldg);
+    amx_run(cout, k, (cb.pixels + 31) / 32, 1, beta, pa, dw, k, pack_conv_t_panel, &cb);
+}
+
 #else
 int lfosa_amx_bf16_available(void) { return 0; }
+int lfosa_bf16_conv_same_supported(int h, int w, int kh, int kw) { (void)h; (void)w; (void)kh; (void)kw; return 0; }
+void lfosa_bf16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                  const float *x, int n0, int n1, const float *weight, float *out, int ldc) {
+    (void)cout; (void)cin; (void)kh; (void)kw; (void)ntotal; (void)h; (void)w; (void)x; (void)n0; (void)n1;
+    (void)weight; (void)out; (void)ldc;
+    abort();
+}
+void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                          const float *x, int n0, int n1, const float *g, int ldg,
+                                          float beta, float *dw) {
+    (void)cout; (void)cin; (void)kh; (void)kw; (void)ntotal; (void)h; (void)w; (void)x; (void)n0; (void)n1;
+    (void)g; (void)ldg; (void)beta; (void)dw;
+    abort();
+}
 void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
                      const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     (void)transA; (void)transB; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;

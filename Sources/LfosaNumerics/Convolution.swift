@@ -1,5 +1,6 @@
 import Dispatch
 import CBLAS
+import LfosaKernels
 
 /// 2-D convolution over channel-major feature maps `[Cin, N, H, W]` → `[Cout, N, Ho, Wo]`.
 ///
@@ -81,6 +82,19 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                     }
                     return
                 }
+                if usesDirectBFloat16(h: h, w: w, ho: ho, wo: wo) {
+                    // bfloat16 "same" convolution straight from the input (no unfolded copy),
+                    // the batch's images split over the workers.
+                    x.data.withUnsafeBufferPointer { xp in
+                        let box = (x: xp.baseAddress!, w: wp.baseAddress!, out: out.baseAddress!)
+                        parallelChunks(n) { lo, hi in
+                            lfosa_bf16_conv_same_forward(Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight),
+                                                         Int32(kernelWidth), Int32(n), Int32(h), Int32(w), box.x, Int32(lo),
+                                                         Int32(hi), box.w, box.out, Int32(cols))
+                        }
+                    }
+                    return
+                }
                 // Cache-blocked: unfold a few images at a time and write their output columns in place.
                 forEachImageChunk(n: n, plane: ho * wo, k: k) { _, n0, n1, col, parallel in
                     im2col(x, images: n0..<n1, ho: ho, wo: wo, into: col, parallel: parallel)
@@ -93,6 +107,17 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
         }
         addBias(&y)
         return y
+    }
+
+    /// Tests turn the direct kernel off to compare it with unfolding + the bfloat16 GEMM.
+    var allowsDirectBFloat16 = true
+
+    /// Whether forward takes the bfloat16 direct "same"-convolution kernel.
+    private func usesDirectBFloat16(h: Int, w: Int, ho: Int, wo: Int) -> Bool {
+        allowsDirectBFloat16 && matmulPrecision == .bfloat16 && stride == 1 && ho == h && wo == w && 2 * padding + 1 == kernelHeight
+            && kernelHeight == kernelWidth && lfosa_bf16_conv_same_supported(Int32(h), Int32(w), Int32(kernelHeight),
+                                                                                  Int32(kernelWidth)) != 0
+            && lfosa_amx_bf16_available() != 0
     }
 
     private var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
@@ -191,6 +216,7 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                 }
             }
         }
+        let direct = usesDirectBFloat16(h: h, w: w, ho: ho, wo: wo)
         var dx = Tensor(shape: needInput ? x.shape : [0])
         let slot = min(n, imagesPerChunkOverride ?? max(1, Self.unfoldBudget / max(1, k * ho * wo))) * ho * wo * k
         let maxWorkers = max(1, ParallelConfiguration.workers)
@@ -205,13 +231,23 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                     dx.data.withUnsafeMutableBufferPointer { dxp in
                         dcolWorkspace.withUnsafeMutableBufferPointer { dcAll in
                             workersUsed = forEachImageChunk(n: n, plane: ho * wo, k: k) { worker, n0, n1, col, parallel in
-                                // The unfolded chunk is recomputed (cheap, in cache) rather than kept from forward.
-                                im2col(x, images: n0..<n1, ho: ho, wo: wo, into: col, parallel: parallel)
                                 let chunkCols = (n1 - n0) * ho * wo
                                 let gChunk = gp.baseAddress! + n0 * ho * wo
-                                GEMM.sgemm(CblasNoTrans, CblasTrans, m: outputChannels, n: k, k: chunkCols,
-                                           a: gChunk, lda: cols, b: col.baseAddress, ldb: chunkCols,
-                                           beta: 1, c: dwAll.baseAddress! + worker * weightCount, ldc: k, parallel: parallel, precision: matmulPrecision)
+                                if direct {
+                                    x.data.withUnsafeBufferPointer { xp in
+                                        lfosa_bf16_conv_same_weight_gradient(
+                                            Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight),
+                                            Int32(kernelWidth), Int32(n), Int32(h), Int32(w), xp.baseAddress, Int32(n0),
+                                            Int32(n1), gp.baseAddress, Int32(cols), 1, dwAll.baseAddress! + worker * weightCount)
+                                    }
+                                } else {
+                                    // The unfolded chunk is recomputed (cheap, in cache) rather than kept from forward.
+                                    im2col(x, images: n0..<n1, ho: ho, wo: wo, into: col, parallel: parallel)
+                                    GEMM.sgemm(CblasNoTrans, CblasTrans, m: outputChannels, n: k, k: chunkCols,
+                                               a: gChunk, lda: cols, b: col.baseAddress, ldb: chunkCols,
+                                               beta: 1, c: dwAll.baseAddress! + worker * weightCount, ldc: k,
+                                               parallel: parallel, precision: matmulPrecision)
+                                }
                                 guard needInput else { return }
                                 let dc = UnsafeMutableBufferPointer(rebasing: dcAll[(worker * slot)..<((worker + 1) * slot)])
                                 GEMM.sgemm(CblasTrans, CblasNoTrans, m: k, n: chunkCols, k: outputChannels,

@@ -34,7 +34,7 @@ import LfosaKernels
 /// float32 on Intel AMX tiles — the mixed precision GPUs train with, 2–3× the float32 sgemm
 /// rate on this network's shapes. Weights, gradients, optimiser state and everything outside
 /// the products stay float32. Where the CPU has no AMX-BF16 it falls back to float32.
-public enum MatmulPrecision: String, Sendable, CaseIterable {
+public enum MatmulPrecision: String, Sendable, CaseIterable, Codable {
     case float32 = "fp32"
     case bfloat16 = "bf16"
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LfosaData
+import LfosaNumerics
 
 /// `lfosa simulate` as a user runs it on an image folder: the self-supervised trunk is trained
 /// on the first run and loaded from the cache on the second, and bad options are one-line errors.
@@ -23,7 +24,7 @@ import LfosaData
         }
         let env = ["XDG_CACHE_HOME": root + "/cache"]
         let args = ["simulate", root + "/images", "--known", "0,1", "--init-percent", "30", "--batch", "4", "--rounds", "1",
-                    "--strategies", "lfosa", "--pretrain-steps", "3", "--min-steps", "2", "--max-steps", "2", "--quiet",
+                    "--strategies", "lfosa", "--pretrain-steps", "3", "--precision", "fp32", "--min-steps", "2", "--max-steps", "2", "--quiet",
                     "--out", root + "/out"]
         let first = try runLfosa(args, timeout: 120, environment: env)
         #expect(first.status == 0, "stderr: \(first.stderr)")
@@ -44,6 +45,20 @@ import LfosaData
         }
         #expect(!outcome(first.stdout).isEmpty)
         #expect(outcome(first.stdout) == outcome(second.stdout))
+
+        // bfloat16 products: a trunk of its own in the cache (where the CPU runs them)
+        let bf16 = try runLfosa(args.map { $0 == root + "/out" ? root + "/out-bf16" : ($0 == "fp32" ? "bf16" : $0) },
+                                timeout: 120, environment: env)
+        #expect(bf16.status == 0, "stderr: \(bf16.stderr)")
+        let bf16Settings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-bf16/results.json")))
+        let native = MatmulPrecision.bfloat16Available
+        #expect(((bf16Settings as? [String: Any])?["settings"] as? [String: String])?["matmul_precision"] == (native ? "bf16" : "fp32"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == (native ? 2 : 1))
+        #expect(recorded["matmul_precision"] == "fp32")   // args ask for fp32
+
+        let badPrecision = try runLfosa(["simulate", root + "/images", "--precision", "fp16"], timeout: 60, environment: env)
+        #expect(badPrecision.status != 0)
+        #expect(badPrecision.stderr.split(separator: "\n").first == "Error: unknown precision 'fp16' (fp32 or bf16)")
 
         let bad = try runLfosa(["simulate", root + "/images", "--pretrain-steps=-1"], timeout: 60, environment: env)
         #expect(bad.status != 0)

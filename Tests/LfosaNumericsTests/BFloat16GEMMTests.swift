@@ -107,3 +107,49 @@ struct BFloat16GEMMTests {
         #expect(MatmulPrecision(rawValue: "bf16") == .bfloat16 && MatmulPrecision(rawValue: "fp16") == nil)
     }
 }
+
+/// The direct bfloat16 "same" convolution (no unfolded copy) against unfolding + the bfloat16
+/// GEMM — the same products summed in the same order, so bit for bit the same — and against
+/// float32 within bfloat16 rounding.
+@Suite(.enabled(if: MatmulPrecision.bfloat16Available, "no AMX-BF16 on this CPU"))
+struct DirectBFloat16ConvolutionTests {
+    @Test(arguments: [(3, 32, 3, 5, 32, 32), (32, 64, 3, 4, 16, 16), (64, 128, 3, 7, 8, 8), (5, 17, 5, 2, 4, 4),
+                      (7, 20, 3, 3, 8, 2), (4, 8, 3, 2, 28, 28), (3, 16, 1, 2, 16, 48)])
+    func equalsUnfoldedProduct(shape: (Int, Int, Int, Int, Int, Int)) {
+        let (cin, cout, kernel, n, h, w) = shape
+        var rng = SplitMix64(seed: UInt64(cin * 1000 + cout))
+        let conv = Conv2D(name: "c", inputChannels: cin, outputChannels: cout, kernel: kernel, padding: kernel / 2, rng: &rng)
+        let x = Tensor(shape: [cin, n, h, w], data: (0..<(cin * n * h * w)).map { _ in rng.nextUnitFloat() * 2 - 1 })
+        let fp32 = conv.forward(x, mode: .inference)
+        conv.matmulPrecision = .bfloat16
+        let direct = conv.forward(x, mode: .inference)
+        conv.allowsDirectBFloat16 = false
+        let unfolded = conv.forward(x, mode: .inference)
+        #expect(direct.shape == fp32.shape)
+        #expect(direct.data == unfolded.data)
+        #expect(direct.data != fp32.data)
+        let fanIn = Float(cin * kernel * kernel)
+        let worst = zip(direct.data, fp32.data).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 0.02 * fanIn.squareRoot(), "worst difference to float32 \(worst)")
+
+        // backward: weight gradient straight from the input vs from the unfolded columns
+        let g = Tensor(shape: direct.shape, data: (0..<direct.count).map { _ in rng.nextUnitFloat() - 0.5 })
+        func gradients(direct: Bool, precision: MatmulPrecision) -> (dw: [Float], dx: [Float]) {
+            conv.allowsDirectBFloat16 = direct
+            conv.matmulPrecision = precision
+            conv.weight.zeroGradient()
+            _ = conv.forward(x, mode: .training)
+            let dx = conv.backward(g)
+            return (conv.weight.gradient, dx.data)
+        }
+        let a = gradients(direct: true, precision: .bfloat16)
+        let b = gradients(direct: false, precision: .bfloat16)
+        let c = gradients(direct: false, precision: .float32)
+        #expect(a.dw == b.dw)
+        #expect(a.dx == b.dx)
+        #expect(a.dw != c.dw)
+        let scale = c.dw.map(abs).max() ?? 1
+        let worstDW = zip(a.dw, c.dw).map { abs($0 - $1) }.max() ?? 0
+        #expect(worstDW < 0.02 * scale, "weight gradient differs from float32 by \(worstDW) (scale \(scale))")
+    }
+}

@@ -13,4 +13,21 @@ int lfosa_amx_bf16_available(void);
 // Single-threaded; concurrent calls from different threads are safe.
 void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
                      const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+// Whether lfosa_bf16_conv_same_forward handles this plane and kernel: odd kernel, h·w a multiple
+// of 16, and w a multiple or a divisor of 16.
+int lfosa_bf16_conv_same_supported(int h, int w, int kh, int kw);
+
+// "Same" convolution (stride 1, zero padding kh/2, kw/2) of images [n0, n1) of x [cin, ntotal,
+// h, w] with weight [cout, cin·kh·kw] in bfloat16 products (as lfosa_bf16_gemm), writing
+// out[co · ldc + (image·h + y)·w + x] for those images (out = the whole [cout, ntotal, h, w]
+// map, ldc = ntotal·h·w). Reads the input in place: no unfolded copy.
+void lfosa_bf16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                  const float *x, int n0, int n1, const float *weight, float *out, int ldc);
+
+// Weight gradient of that convolution over images [n0, n1): dw [cout, cin·kh·kw] =
+// g[:, those images' pixels] · colsᵀ + beta · dw, g = [cout, ntotal·h·w] with row stride ldg.
+void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                          const float *x, int n0, int n1, const float *g, int ldg,
+                                          float beta, float *dw);
 #endif

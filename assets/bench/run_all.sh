@@ -8,9 +8,13 @@ cd "$(dirname "$0")/../.."
 rounds="${1:-2}"
 swift build -c release --product lfosa >/dev/null
 bin=.build/release/lfosa
+# float32 on both sides, then bfloat16 products (lfosa: AMX, where the CPU has it; PyTorch:
+# torch.autocast with bfloat16).
 for _ in $(seq "$rounds"); do
-    /usr/bin/python3 assets/bench/reference_cnn_torch.py 2 6
-    "$bin" bench engine --json --seconds 6
+    /usr/bin/python3 assets/bench/reference_cnn_torch.py 2 6 fp32
+    "$bin" bench engine --json --seconds 6 --precision fp32
+    /usr/bin/python3 assets/bench/reference_cnn_torch.py 2 6 bf16
+    "$bin" bench engine --json --seconds 6 --precision bf16
 done
 "$bin" bench data --json
 "$bin" bench store

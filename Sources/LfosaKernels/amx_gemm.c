@@ -296,15 +296,28 @@ static inline unsigned lane_range(int lo, int hi) {
     return below_hi & ~below_lo;
 }
 
+// The geometry conv_row16 needs, copied into locals (registers) by each packer: vector stores
+// may alias anything, so fields read through a pointer would be reloaded after every store.
+typedef struct {
+    int h, w;
+    const uint16_t *x;
+    const int *row_offset, *row_dy, *row_dx;
+} conv_view;
+
+static inline conv_view view_of(const conv_b *cb) {
+    conv_view v = { cb->h, cb->w, cb->x, cb->row_offset, cb->row_dy, cb->row_dx };
+    return v;
+}
+
 // Unfolded row r (rows ≥ k, the padding to whole k blocks, have dy far out of range) at those
 // 16 pixels, as 16 bfloat16 values (0 outside the plane).
-AVX512_TARGET static inline __attribute__((always_inline)) __m256i conv_row16(const conv_b *cb, int r, pixel_run at) {
-    int dy = cb->row_dy[r], dx = cb->row_dx[r];
-    const uint16_t *base = cb->x + cb->row_offset[r] + at.image_offset;
-    int w = cb->w;
+AVX512_TARGET static inline __attribute__((always_inline)) __m256i conv_row16(conv_view cv, int r, pixel_run at) {
+    int dy = cv.row_dy[r], dx = cv.row_dx[r];
+    const uint16_t *base = cv.x + cv.row_offset[r] + at.image_offset;
+    int w = cv.w;
     if (w >= 16) {
         int iy = at.y + dy;
-        if ((unsigned)iy >= (unsigned)cb->h) return _mm256_setzero_si256();
+        if ((unsigned)iy >= (unsigned)cv.h) return _mm256_setzero_si256();
         int sx = at.x0 + dx;                               // source column of lane 0
         const uint16_t *src = base + (size_t)iy * w + sx;
         if (sx >= 0 && sx + 16 <= w) return _mm256_loadu_si256((const __m256i *)src);
@@ -315,23 +328,25 @@ AVX512_TARGET static inline __attribute__((always_inline)) __m256i conv_row16(co
     unsigned seg = lane_range(-dx, dx > 0 ? w - dx : w);
     for (int s = 0; s < 16 / w; s++) {
         int iy = at.y + s + dy;
-        if ((unsigned)iy >= (unsigned)cb->h) continue;
+        if ((unsigned)iy >= (unsigned)cv.h) continue;
         v = _mm256_mask_loadu_epi16(v, (__mmask16)(seg << (s * w)), base + (size_t)iy * w + dx - s * w);
     }
     return v;
 }
+
 AVX512_TARGET static void pack_conv_panel(const void *ctx, int jt, int count, int kt, uint16_t *dst) {
     const conv_b *cb = ctx;
+    const conv_view cv = view_of(cb);
     // (a0, b0, a1, b1, …): lanes 0–15 from row r, 16–31 from row r + 1
     const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
                                                 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     for (int q = 0; q < count; q++) {
-        pixel_run at = locate(cb, (jt + q) * 16);
+        const pixel_run at = locate(cb, (jt + q) * 16);
         for (int kb = 0; kb < kt; kb++) {
             uint16_t *tile = dst + ((size_t)q * kt + kb) * 512;
             for (int p = 0; p < 16; p++) {
                 int r = kb * 32 + 2 * p;
-                __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(conv_row16(cb, r, at)), conv_row16(cb, r + 1, at), 1);
+                __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(conv_row16(cv, r, at)), conv_row16(cv, r + 1, at), 1);
                 _mm512_store_si512((__m512i *)(tile + p * 32), _mm512_permutexvar_epi16(interleave, both));
             }
         }
@@ -343,14 +358,15 @@ AVX512_TARGET static void pack_conv_panel(const void *ctx, int jt, int count, in
 // transpose of 16 rows × 32 pixels.
 AVX512_TARGET static void pack_conv_t_panel(const void *ctx, int jt, int count, int kt, uint16_t *dst) {
     const conv_b *cb = ctx;
+    const conv_view cv = view_of(cb);
     uint32_t tmp[16][16] __attribute__((aligned(64)));
     for (int q = 0; q < count; q++) {
         int r0 = (jt + q) * 16;
         for (int kb = 0; kb < kt; kb++) {
             pixel_run at0 = locate(cb, kb * 32), at1 = locate(cb, kb * 32 + 16);
             for (int j = 0; j < 16; j++) {
-                _mm256_store_si256((__m256i *)&tmp[j][0], conv_row16(cb, r0 + j, at0));
-                _mm256_store_si256((__m256i *)&tmp[j][8], conv_row16(cb, r0 + j, at1));
+                _mm256_store_si256((__m256i *)&tmp[j][0], conv_row16(cv, r0 + j, at0));
+                _mm256_store_si256((__m256i *)&tmp[j][8], conv_row16(cv, r0 + j, at1));
             }
             uint32_t *out = (uint32_t *)(dst + ((size_t)q * kt + kb) * 512);
             for (int p = 0; p < 16; p++)

@@ -163,9 +163,15 @@ AVX512_TARGET static void write_block(const float *acc, int rows, int cols, floa
 // `dst` (tile (q, kb) at (q·kt + kb)·512).
 typedef void (*pack_panel_fn)(const void *ctx, int jt, int count, int kt, uint16_t *dst);
 
-// C = alpha·A·B + beta·C from packed A (mt × kt tiles) and B packed panel by panel.
+// Instead of writing C: what a convolution followed by batch norm, 2×2 max-pool and ReLU
+// does with each 32 × 32 block (defined with the convolution kernels below).
+typedef struct pool_epilogue pool_epilogue;
+static void pool_block(const pool_epilogue *pe, float acc[4][256], int it, int jt, int two_m, int two_n);
+
+// C = alpha·A·B + beta·C from packed A (mt × kt tiles) and B packed panel by panel (or, with
+// `pool`, each block handed to pool_block instead).
 AMX_TARGET static void amx_run(int m, int n, int kt, float alpha, float beta, const uint16_t *pa,
-                               float *c, int ldc, pack_panel_fn pack, const void *ctx) {
+                               float *c, int ldc, pack_panel_fn pack, const void *ctx, const pool_epilogue *pool) {
     int mt = (m + 15) / 16, nt = (n + 15) / 16;
     uint16_t *pb = reserve(&pack_b, &pack_b_cap, (size_t)2 * kt * 512);
     if (!pb) abort();
@@ -210,6 +216,7 @@ AMX_TARGET static void amx_run(int m, int n, int kt, float alpha, float beta, co
             _tile_stored(1, acc[1], 64);
             _tile_stored(2, acc[2], 64);
             _tile_stored(3, acc[3], 64);
+            if (pool) { pool_block(pool, acc, it, jt, two_m, two_n); continue; }
             for (int q = 0; q < 4; q++) {
                 int i0 = (it + (q >> 1)) * 16, j0 = (jt + (q & 1)) * 16;
                 if (i0 >= m || j0 >= n) continue;
@@ -252,7 +259,7 @@ void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
     }
     uint16_t *pa = pack_a_all(transA, m, k, a, lda);
     matrix_b mb = { transB, k, n, b, ldb };
-    amx_run(m, n, (k + 31) / 32, alpha, beta, pa, c, ldc, pack_matrix_panel, &mb);
+    amx_run(m, n, (k + 31) / 32, alpha, beta, pa, c, ldc, pack_matrix_panel, &mb, NULL);
 }
 
 // ---- "same" convolution (stride 1, output size = input size) without an unfolded copy ----
@@ -265,6 +272,8 @@ void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
 
 typedef struct {
     int k, h, w, pixels;
+    int row_pairs;            // 1: panel k's two column tiles are the same 16 columns of image
+                              // rows y and y + 1 (for pooling; w % 16 == 0), not 32 running pixels
     const uint16_t *x;        // bfloat16 input of the chunk's images: [cin, images, h, w]
     const int *row_offset;    // per r: ci · images · h · w
     const int *row_dy;        // per r: i − kh/2
@@ -285,6 +294,16 @@ static inline pixel_run locate(const conv_b *cb, int pix) {
     at.y = p / cb->w;
     at.x0 = p % cb->w;
     return at;
+}
+
+// First chunk pixel of column tile q (0, 1) of the panel starting at column tile jt.
+static inline int tile_pixel(const conv_b *cb, int jt, int q) {
+    if (!cb->row_pairs) return (jt + q) * 16;
+    int strips = cb->w / 16, panel = jt / 2;               // panels per image: (h / 2) · strips
+    int per_image = (cb->h / 2) * strips;
+    int image = panel / per_image, rem = panel % per_image;
+    int y = (rem / strips) * 2, x0 = (rem % strips) * 16;
+    return image * cb->h * cb->w + (y + q) * cb->w + x0;
 }
 
 // Lanes lo..<hi set (empty when lo >= hi), branch-free.
@@ -341,7 +360,7 @@ AVX512_TARGET static void pack_conv_panel(const void *ctx, int jt, int count, in
     const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
                                                 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     for (int q = 0; q < count; q++) {
-        const pixel_run at = locate(cb, (jt + q) * 16);
+        const pixel_run at = locate(cb, tile_pixel(cb, jt, q));
         for (int kb = 0; kb < kt; kb++) {
             uint16_t *tile = dst + ((size_t)q * kt + kb) * 512;
             for (int p = 0; p < 16; p++) {
@@ -409,7 +428,7 @@ AVX512_TARGET static conv_b conv_setup(int cin, int kh, int kw, int ntotal, int 
             _mm256_mask_storeu_epi16(d + i, m, bf16x16(_mm512_maskz_loadu_ps(m, src + i)));
         }
     }
-    conv_b cb = { k, h, w, images * plane, xb, conv_rows, conv_rows + kp, conv_rows + 2 * kp };
+    conv_b cb = { k, h, w, images * plane, 0, xb, conv_rows, conv_rows + kp, conv_rows + 2 * kp };
     return cb;
 }
 
@@ -423,7 +442,7 @@ void lfosa_bf16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal,
     if (cout <= 0 || n1 <= n0) return;
     conv_b cb = conv_setup(cin, kh, kw, ntotal, h, w, x, n0, n1);
     uint16_t *pa = pack_a_all(0, cout, k, weight, k);
-    amx_run(cout, cb.pixels, (k + 31) / 32, 1, 0, pa, out + (size_t)n0 * h * w, ldc, pack_conv_panel, &cb);
+    amx_run(cout, cb.pixels, (k + 31) / 32, 1, 0, pa, out + (size_t)n0 * h * w, ldc, pack_conv_panel, &cb, NULL);
 }
 
 void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
@@ -433,12 +452,100 @@ void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int
     if (cout <= 0 || n1 <= n0) return;
     conv_b cb = conv_setup(cin, kh, kw, ntotal, h, w, x, n0, n1);
     uint16_t *pa = pack_a_all(0, cout, cb.pixels, g + (size_t)n0 * h * w, ldg);
-    amx_run(cout, k, (cb.pixels + 31) / 32, 1, beta, pa, dw, k, pack_conv_t_panel, &cb);
+    amx_run(cout, k, (cb.pixels + 31) / 32, 1, beta, pa, dw, k, pack_conv_t_panel, &cb, NULL);
+}
+
+// ---- convolution → batch norm (inference affine) → 2×2 max-pool → ReLU, fused ----
+//
+// The full-resolution map is never written: each 16-channel × 16-pixel accumulator tile goes
+// through scale·v + shift (multiply, then add, as the separate pooling pass does), the maximum
+// of each 2×2 window, and the ReLU, straight into the pooled map. For w % 16 == 0 a panel's two
+// column tiles are rows y and y + 1 of the same 16 columns; for w ≤ 8 a tile holds 16 / w whole
+// rows and its windows lie inside it.
+
+struct pool_epilogue {
+    int cout, h, w, ntotal, n0, relu;
+    const conv_b *cb;
+    const float *scale, *shift;
+    float *out;               // [cout, ntotal, h / 2, w / 2]
+};
+
+AVX512_TARGET static inline __m512 affine16(const float *v, float scale, float shift) {
+    return _mm512_add_ps(_mm512_mul_ps(_mm512_load_ps(v), _mm512_set1_ps(scale)), _mm512_set1_ps(shift));
+}
+
+AVX512_TARGET static void pool_block(const pool_epilogue *pe, float acc[4][256], int it, int jt, int two_m, int two_n) {
+    const conv_b *cb = pe->cb;
+    int h = pe->h, w = pe->w, ho = h / 2, wo = w / 2;
+    const __m512i even = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 15, 13, 11, 9, 7, 5, 3, 1);
+    const __m512 zero = _mm512_setzero_ps();
+    for (int r = 0; r <= two_m; r++) {
+        for (int row = 0; row < 16; row++) {
+            int ch = (it + r) * 16 + row;
+            if (ch >= pe->cout) break;
+            float s = pe->scale[ch], t = pe->shift[ch];
+            if (cb->row_pairs) {
+                // tiles (r, 0), (r, 1): rows y, y + 1 of 16 columns → 8 outputs
+                int pix = tile_pixel(cb, jt, 0);
+                if (pix >= cb->pixels) continue;
+                int plane = h * w, image = pix / plane, p = pix % plane, y = p / w, x0 = p % w;
+                __m512 top = affine16(acc[r * 2] + row * 16, s, t);
+                __m512 bottom = affine16(acc[r * 2 + 1] + row * 16, s, t);
+                __m512 m = _mm512_max_ps(_mm512_max_ps(_mm512_permutexvar_ps(even, top), _mm512_permutexvar_ps(odd, top)),
+                                         _mm512_max_ps(_mm512_permutexvar_ps(even, bottom), _mm512_permutexvar_ps(odd, bottom)));
+                if (pe->relu) m = _mm512_max_ps(m, zero);
+                float *dst = pe->out + (((size_t)ch * pe->ntotal + pe->n0 + image) * ho + y / 2) * wo + x0 / 2;
+                _mm512_mask_storeu_ps(dst, (__mmask16)0xFF, m);
+            } else {
+                // each tile: 16 / w whole rows → 4 outputs, contiguous in the pooled plane
+                for (int q = 0; q <= two_n; q++) {
+                    int pix = (jt + q) * 16;
+                    if (pix >= cb->pixels) continue;
+                    int plane = h * w, image = pix / plane, p = pix % plane, y = p / w;
+                    float v[16];
+                    for (int i = 0; i < 16; i++) { float a = acc[r * 2 + q][row * 16 + i] * s; v[i] = a + t; }
+                    float *dst = pe->out + (((size_t)ch * pe->ntotal + pe->n0 + image) * ho + y / 2) * wo;
+                    for (int o = 0; o < 4; o++) {
+                        int rr = (o / wo) * 2, cc = (o % wo) * 2;        // window's top-left in the tile
+                        float a = v[rr * w + cc], b = v[rr * w + cc + 1], c = v[(rr + 1) * w + cc], d = v[(rr + 1) * w + cc + 1];
+                        float ab = a > b ? a : b, cd = c > d ? c : d;
+                        float mx = ab > cd ? ab : cd;
+                        dst[o] = pe->relu && mx < 0 ? 0 : mx;
+                    }
+                }
+            }
+        }
+    }
+}
+
+int lfosa_bf16_conv_same_pool_supported(int h, int w, int kh, int kw) {
+    return lfosa_bf16_conv_same_supported(h, w, kh, kw) && h % 2 == 0 && w % 2 == 0 && (w % 16 == 0 || w <= 8);
+}
+
+void lfosa_bf16_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                       const float *x, int n0, int n1, const float *weight,
+                                       const float *scale, const float *shift, int relu, float *out) {
+    int k = cin * kh * kw;
+    if (cout <= 0 || n1 <= n0) return;
+    conv_b cb = conv_setup(cin, kh, kw, ntotal, h, w, x, n0, n1);
+    cb.row_pairs = w % 16 == 0;
+    uint16_t *pa = pack_a_all(0, cout, k, weight, k);
+    pool_epilogue pe = { cout, h, w, ntotal, n0, relu, &cb, scale, shift, out };
+    amx_run(cout, cb.pixels, (k + 31) / 32, 1, 0, pa, NULL, 0, pack_conv_panel, &cb, &pe);
 }
 
 #else
 int lfosa_amx_bf16_available(void) { return 0; }
 int lfosa_bf16_conv_same_supported(int h, int w, int kh, int kw) { (void)h; (void)w; (void)kh; (void)kw; return 0; }
+int lfosa_bf16_conv_same_pool_supported(int h, int w, int kh, int kw) { (void)h; (void)w; (void)kh; (void)kw; return 0; }
+void lfosa_bf16_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                       const float *x, int n0, int n1, const float *weight,
+                                       const float *scale, const float *shift, int relu, float *out) {
+    (void)cout; (void)cin; (void)kh; (void)kw; (void)ntotal; (void)h; (void)w; (void)x; (void)n0; (void)n1;
+    (void)weight; (void)scale; (void)shift; (void)relu; (void)out;
+    abort();
+}
 void lfosa_bf16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
                                   const float *x, int n0, int n1, const float *weight, float *out, int ldc) {
     (void)cout; (void)cin; (void)kh; (void)kw; (void)ntotal; (void)h; (void)w; (void)x; (void)n0; (void)n1;

@@ -109,6 +109,41 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
         return y
     }
 
+    /// Inference only: this convolution, then a per-channel affine (batch norm's), a 2×2
+    /// stride-2 max-pool and optionally a ReLU, in one kernel that never writes the
+    /// full-resolution map — when the bfloat16 direct kernel applies (no bias, even plane
+    /// sizes); nil otherwise. Same numbers as the layers one after another.
+    func forwardPooledForInference(_ x: Tensor, affine: (scale: [Float], shift: [Float]), relu: Bool) -> Tensor? {
+        guard allowsDirectBFloat16 && allowsPoolFusion, bias == nil, !allowsWinograd, x.shape.count == 4,
+              x.shape[0] == inputChannels else { return nil }
+        let n = x.shape[1], h = x.shape[2], w = x.shape[3]
+        let (ho, wo) = outputSize(h, w)
+        guard usesDirectBFloat16(h: h, w: w, ho: ho, wo: wo),
+              lfosa_bf16_conv_same_pool_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
+        else { return nil }
+        return Tensor(shape: [outputChannels, n, h / 2, w / 2]) { out in
+            x.data.withUnsafeBufferPointer { xp in
+                weight.value.withUnsafeBufferPointer { wp in
+                    affine.scale.withUnsafeBufferPointer { sp in
+                        affine.shift.withUnsafeBufferPointer { tp in
+                            let box = (x: xp.baseAddress!, w: wp.baseAddress!, s: sp.baseAddress!, t: tp.baseAddress!,
+                                       out: out.baseAddress!)
+                            parallelChunks(n) { lo, hi in
+                                lfosa_bf16_conv_same_pool_forward(
+                                    Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight), Int32(kernelWidth),
+                                    Int32(n), Int32(h), Int32(w), box.x, Int32(lo), Int32(hi), box.w, box.s, box.t,
+                                    relu ? 1 : 0, box.out)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Tests turn the pooled inference kernel off to compare it with the layers one by one.
+    var allowsPoolFusion = true
+
     /// Tests turn the direct kernel off to compare it with unfolding + the bfloat16 GEMM.
     var allowsDirectBFloat16 = true
 

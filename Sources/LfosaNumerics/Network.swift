@@ -55,6 +55,15 @@ public final class Network {
                 i = last + 1
                 continue
             }
+            // At inference, a bfloat16 "same" convolution followed by that block runs as one
+            // kernel: the full-resolution map is never written.
+            if mode != .training, let conv = trunk[i] as? Conv2D, i + 1 < trunk.count,
+               let (bn, fuseReLU) = batchNormPoolBlock(at: i + 1, input: h),
+               let pooled = conv.forwardPooledForInference(h, affine: bn.inferenceAffine(), relu: fuseReLU) {
+                h = pooled
+                i += fuseReLU ? 4 : 3
+                continue
+            }
             // Outside training, batch norm (and a ReLU after it) runs in place on the previous
             // layer's fresh output: one pass instead of two allocations and two passes.
             if mode != .training, let bn = trunk[i] as? BatchNorm {

@@ -153,3 +153,36 @@ struct DirectBFloat16ConvolutionTests {
         #expect(worstDW < 0.02 * scale, "weight gradient differs from float32 by \(worstDW) (scale \(scale))")
     }
 }
+
+/// Inference with bfloat16 convolutions fused with batch norm, max-pool and ReLU equals the
+/// layers one after another, bit for bit (the affine as multiply-then-add in both).
+@Suite(.enabled(if: MatmulPrecision.bfloat16Available, "no AMX-BF16 on this CPU"))
+struct PooledConvolutionInferenceTests {
+    @Test(arguments: [32, 16, 8, 28])
+    func networkInferenceEqualsLayerByLayer(side: Int) {
+        let net = Network.make(.referenceCNN, inputShape: [3, side, side], classes: 5, seed: 3)
+        net.matmulPrecision = .bfloat16
+        var rng = SplitMix64(seed: 11)
+        // non-trivial batch-norm statistics and a negative scale
+        for case let bn as BatchNorm in net.trunk {
+            for c in 0..<bn.channels {
+                bn.runningMean.value[c] = rng.nextUnitFloat() - 0.5
+                bn.runningVariance.value[c] = 0.5 + rng.nextUnitFloat()
+                bn.gamma.value[c] = c == 1 ? -0.7 : 0.5 + rng.nextUnitFloat()
+                bn.beta.value[c] = rng.nextUnitFloat() - 0.5
+            }
+        }
+        let x = Tensor(shape: [6, 3, side, side], data: (0..<(6 * 3 * side * side)).map { _ in rng.nextUnitFloat() * 2 - 1 })
+        let fused = net.forwardWithFeatures(x, mode: .inference)
+        for case let conv as Conv2D in net.trunk { conv.allowsPoolFusion = false }
+        let separate = net.forwardWithFeatures(x, mode: .inference)
+        #expect(fused.features.data == separate.features.data)
+        #expect(fused.logits.data == separate.logits.data)
+        // the fused kernel really ran where it applies (w a multiple of 16 or at most 8)
+        let conv = net.trunk.compactMap { $0 as? Conv2D }[0]
+        conv.allowsPoolFusion = true
+        let probe = conv.forwardPooledForInference(Tensor(shape: [3, 2, side, side]), affine: ([Float](repeating: 1, count: 32),
+                                                   [Float](repeating: 0, count: 32)), relu: true)
+        #expect((probe != nil) == (side != 28))
+    }
+}

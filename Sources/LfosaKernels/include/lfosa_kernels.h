@@ -30,4 +30,15 @@ void lfosa_bf16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal,
 void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
                                           const float *x, int n0, int n1, const float *g, int ldg,
                                           float beta, float *dw);
+
+// Whether lfosa_bf16_conv_same_pool_forward handles this plane: as above, h and w even, and
+// w a multiple of 16 or at most 8.
+int lfosa_bf16_conv_same_pool_supported(int h, int w, int kh, int kw);
+
+// Inference: that convolution over images [n0, n1), then per output channel scale·v + shift
+// (batch norm's inference affine), 2×2 stride-2 max-pool and, with relu, max(·, 0) — written
+// to out [cout, ntotal, h / 2, w / 2] without the full-resolution map.
+void lfosa_bf16_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                       const float *x, int n0, int n1, const float *weight,
+                                       const float *scale, const float *shift, int relu, float *out);
 #endif

@@ -272,6 +272,7 @@ void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
 
 typedef struct {
     int k, h, w, pixels;
+    int general;              // 1: 16-pixel runs may span rows and images (any plane size)
     int row_pairs;            // 1: panel k's two column tiles are the same 16 columns of image
                               // rows y and y + 1 (for pooling; w % 16 == 0), not 32 running pixels
     const uint16_t *x;        // bfloat16 input of the chunk's images: [cin, images, h, w]
@@ -353,8 +354,87 @@ AVX512_TARGET static inline __attribute__((always_inline)) __m256i conv_row16(co
     return v;
 }
 
+// Any plane size: a 16-pixel run as up to 16 pieces, each inside one image row.
+typedef struct {
+    int count;
+    int lane[16], len[16], y[16], x0[16];
+    size_t image_offset[16];
+} pixel_pieces;
+
+static inline void locate_pieces(const conv_b *cb, int pix, pixel_pieces *pp) {
+    int plane = cb->h * cb->w, w = cb->w, lane = 0;
+    pp->count = 0;
+    while (lane < 16 && pix < cb->pixels) {
+        int image = pix / plane, rem = pix % plane, y = rem / w, x0 = rem % w;
+        int len = 16 - lane;
+        if (w - x0 < len) len = w - x0;
+        if (cb->pixels - pix < len) len = cb->pixels - pix;
+        int s = pp->count++;
+        pp->lane[s] = lane; pp->len[s] = len; pp->y[s] = y; pp->x0[s] = x0;
+        pp->image_offset[s] = (size_t)image * plane;
+        lane += len;
+        pix += len;
+    }
+}
+
+AVX512_TARGET static inline __attribute__((always_inline)) __m256i conv_row16_pieces(conv_view cv, int r, const pixel_pieces *pp) {
+    int dy = cv.row_dy[r], dx = cv.row_dx[r], w = cv.w;
+    const uint16_t *base = cv.x + cv.row_offset[r];
+    __m256i v = _mm256_setzero_si256();
+    for (int s = 0; s < pp->count; s++) {
+        int iy = pp->y[s] + dy;
+        if ((unsigned)iy >= (unsigned)cv.h) continue;
+        int sx = pp->x0[s] + dx;                           // source column of the piece's first lane
+        int t0 = sx < 0 ? -sx : 0, t1 = w - sx < pp->len[s] ? w - sx : pp->len[s];
+        if (t0 >= t1) continue;
+        __mmask16 mask = (__mmask16)(lane_range(t0, t1) << pp->lane[s]);
+        v = _mm256_mask_loadu_epi16(v, mask, base + pp->image_offset[s] + (ptrdiff_t)iy * w + sx - pp->lane[s]);
+    }
+    return v;
+}
+
+AVX512_TARGET static void pack_conv_panel_pieces(const conv_b *cb, int jt, int count, int kt, uint16_t *dst) {
+    const conv_view cv = view_of(cb);
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                                23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    pixel_pieces pp;
+    for (int q = 0; q < count; q++) {
+        locate_pieces(cb, (jt + q) * 16, &pp);
+        for (int kb = 0; kb < kt; kb++) {
+            uint16_t *tile = dst + ((size_t)q * kt + kb) * 512;
+            for (int p = 0; p < 16; p++) {
+                int r = kb * 32 + 2 * p;
+                __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(conv_row16_pieces(cv, r, &pp)),
+                                                  conv_row16_pieces(cv, r + 1, &pp), 1);
+                _mm512_store_si512((__m512i *)(tile + p * 32), _mm512_permutexvar_epi16(interleave, both));
+            }
+        }
+    }
+}
+
+AVX512_TARGET static void pack_conv_t_panel_pieces(const conv_b *cb, int jt, int count, int kt, uint16_t *dst) {
+    const conv_view cv = view_of(cb);
+    uint32_t tmp[16][16] __attribute__((aligned(64)));
+    pixel_pieces p0, p1;
+    for (int q = 0; q < count; q++) {
+        int r0 = (jt + q) * 16;
+        for (int kb = 0; kb < kt; kb++) {
+            locate_pieces(cb, kb * 32, &p0);
+            locate_pieces(cb, kb * 32 + 16, &p1);
+            for (int j = 0; j < 16; j++) {
+                _mm256_store_si256((__m256i *)&tmp[j][0], conv_row16_pieces(cv, r0 + j, &p0));
+                _mm256_store_si256((__m256i *)&tmp[j][8], conv_row16_pieces(cv, r0 + j, &p1));
+            }
+            uint32_t *out = (uint32_t *)(dst + ((size_t)q * kt + kb) * 512);
+            for (int p = 0; p < 16; p++)
+                for (int j = 0; j < 16; j++) out[p * 16 + j] = tmp[j][p];
+        }
+    }
+}
+
 AVX512_TARGET static void pack_conv_panel(const void *ctx, int jt, int count, int kt, uint16_t *dst) {
     const conv_b *cb = ctx;
+    if (cb->general) { pack_conv_panel_pieces(cb, jt, count, kt, dst); return; }
     const conv_view cv = view_of(cb);
     // (a0, b0, a1, b1, …): lanes 0–15 from row r, 16–31 from row r + 1
     const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
@@ -377,6 +457,7 @@ AVX512_TARGET static void pack_conv_panel(const void *ctx, int jt, int count, in
 // transpose of 16 rows × 32 pixels.
 AVX512_TARGET static void pack_conv_t_panel(const void *ctx, int jt, int count, int kt, uint16_t *dst) {
     const conv_b *cb = ctx;
+    if (cb->general) { pack_conv_t_panel_pieces(cb, jt, count, kt, dst); return; }
     const conv_view cv = view_of(cb);
     uint32_t tmp[16][16] __attribute__((aligned(64)));
     for (int q = 0; q < count; q++) {
@@ -428,12 +509,13 @@ AVX512_TARGET static conv_b conv_setup(int cin, int kh, int kw, int ntotal, int 
             _mm256_mask_storeu_epi16(d + i, m, bf16x16(_mm512_maskz_loadu_ps(m, src + i)));
         }
     }
-    conv_b cb = { k, h, w, images * plane, 0, xb, conv_rows, conv_rows + kp, conv_rows + 2 * kp };
+    int regular = plane % 16 == 0 && (w % 16 == 0 || 16 % w == 0);
+    conv_b cb = { k, h, w, images * plane, !regular, 0, xb, conv_rows, conv_rows + kp, conv_rows + 2 * kp };
     return cb;
 }
 
 int lfosa_bf16_conv_same_supported(int h, int w, int kh, int kw) {
-    return kh % 2 == 1 && kw % 2 == 1 && (h * w) % 16 == 0 && (w % 16 == 0 || 16 % w == 0);
+    return kh % 2 == 1 && kw % 2 == 1 && h > 0 && w > 0;
 }
 
 void lfosa_bf16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
@@ -520,7 +602,8 @@ AVX512_TARGET static void pool_block(const pool_epilogue *pe, float acc[4][256],
 }
 
 int lfosa_bf16_conv_same_pool_supported(int h, int w, int kh, int kw) {
-    return lfosa_bf16_conv_same_supported(h, w, kh, kw) && h % 2 == 0 && w % 2 == 0 && (w % 16 == 0 || w <= 8);
+    return lfosa_bf16_conv_same_supported(h, w, kh, kw) && h % 2 == 0 && w % 2 == 0 && (h * w) % 16 == 0
+        && (w % 16 == 0 || (w <= 8 && 16 % w == 0));
 }
 
 void lfosa_bf16_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,

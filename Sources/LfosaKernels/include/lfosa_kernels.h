@@ -14,8 +14,8 @@ int lfosa_amx_bf16_available(void);
 void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
                      const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
-// Whether lfosa_bf16_conv_same_forward handles this plane and kernel: odd kernel, h·w a multiple
-// of 16, and w a multiple or a divisor of 16.
+// Whether lfosa_bf16_conv_same_forward handles this plane and kernel: odd kernel sizes (any
+// plane; fastest when h·w is a multiple of 16 and w a multiple or a divisor of 16).
 int lfosa_bf16_conv_same_supported(int h, int w, int kh, int kw);
 
 // "Same" convolution (stride 1, zero padding kh/2, kw/2) of images [n0, n1) of x [cin, ntotal,
@@ -31,8 +31,8 @@ void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int
                                           const float *x, int n0, int n1, const float *g, int ldg,
                                           float beta, float *dw);
 
-// Whether lfosa_bf16_conv_same_pool_forward handles this plane: as above, h and w even, and
-// w a multiple of 16 or at most 8.
+// Whether lfosa_bf16_conv_same_pool_forward handles this plane: odd kernel, h and w even, h·w
+// a multiple of 16, and w a multiple of 16 or a divisor of 8.
 int lfosa_bf16_conv_same_pool_supported(int h, int w, int kh, int kw);
 
 // Inference: that convolution over images [n0, n1), then per output channel scale·v + shift

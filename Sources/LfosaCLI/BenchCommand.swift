@@ -46,9 +46,7 @@ struct BenchEngineCommand: ParsableCommand {
         guard let arch = Architecture(rawValue: architecture) else {
             throw ValidationError("unknown architecture '\(architecture)'")
         }
-        guard let precision = MatmulPrecision(rawValue: precision) else {
-            throw ValidationError("unknown precision '\(self.precision)' (fp32 or bf16)")
-        }
+        let precision = try MatmulPrecision.parse(precision)
         Runtime.prepareForNumerics(threads: threads)
         if let unfoldBudget, unfoldBudget > 0 { Conv2D.unfoldBudget = unfoldBudget }
         let result = EngineBenchmark.run(architecture: arch, seconds: seconds, winograd: winograd, inferBatch: max(1, inferBatch),

@@ -76,22 +76,33 @@ AVX512_TARGET static inline __m512 load_masked(const float *p, int count) {
     return _mm512_maskz_loadu_ps((__mmask16)((1u << count) - 1), p);
 }
 
+// 32 floats from `src` (the first `ks` of them; none unless `valid`) → 32 bfloat16 at `dst`.
+AVX512_TARGET static inline void row32_bf16(const float *src, int valid, int ks, uint16_t *dst) {
+    __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+    if (valid) {
+        lo = load_masked(src, ks);
+        hi = load_masked(src + 16, ks - 16);
+    }
+    _mm256_store_si256((__m256i *)dst, bf16x16(lo));
+    _mm256_store_si256((__m256i *)(dst + 16), bf16x16(hi));
+}
+
+// The 16 × 16 (32-bit) transpose of `rows` into a VNNI tile: row j of `rows` holds 16 k-pairs
+// of column j; tile row p holds k-pair p of the 16 columns.
+static inline void transpose_pairs(const uint32_t rows[16][16], uint16_t *tile) {
+    uint32_t *out = (uint32_t *)tile;
+    for (int p = 0; p < 16; p++)
+        for (int j = 0; j < 16; j++) out[p * 16 + j] = rows[j][p];
+}
+
 // A rows [i0, i0+16) × k [k0, k0+32) of op(A) → one 16×32 tile (zero outside m × k).
 AVX512_TARGET static void pack_a_tile(int transA, int m, int k, const float *a, int lda, int i0, int k0,
                                       uint16_t *tile) {
     int rows = m - i0 < 16 ? m - i0 : 16;
     int ks = k - k0 < 32 ? k - k0 : 32;
     if (!transA) {
-        for (int r = 0; r < 16; r++) {
-            __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
-            if (r < rows) {
-                const float *src = a + (size_t)(i0 + r) * lda + k0;
-                lo = load_masked(src, ks);
-                hi = load_masked(src + 16, ks - 16);
-            }
-            _mm256_store_si256((__m256i *)(tile + r * 32), bf16x16(lo));
-            _mm256_store_si256((__m256i *)(tile + r * 32 + 16), bf16x16(hi));
-        }
+        for (int r = 0; r < 16; r++)
+            row32_bf16(a + (size_t)(i0 + r) * lda + k0, r < rows, ks, tile + r * 32);
     } else {
         // op(A)[i][kk] = a[kk * lda + i]: read k-rows of 16 contiguous i, scatter to tile rows.
         uint16_t tmp[32][16] __attribute__((aligned(64)));
@@ -122,19 +133,9 @@ AVX512_TARGET static void pack_b_tile(int transB, int k, int n, const float *b, 
         // op(B)[kk][j] = b[j * ldb + kk]: each column j holds its 32 k contiguous — one
         // 64-byte row of 16 k-pairs; the tile is its 16 × 16 (32-bit) transpose.
         uint32_t tmp[16][16] __attribute__((aligned(64)));
-        for (int j = 0; j < 16; j++) {
-            __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
-            if (j < cols) {
-                const float *src = b + (size_t)(j0 + j) * ldb + k0;
-                lo = load_masked(src, ks);
-                hi = load_masked(src + 16, ks - 16);
-            }
-            _mm256_store_si256((__m256i *)&tmp[j][0], bf16x16(lo));
-            _mm256_store_si256((__m256i *)&tmp[j][8], bf16x16(hi));
-        }
-        uint32_t *out = (uint32_t *)tile;
-        for (int p = 0; p < 16; p++)
-            for (int j = 0; j < 16; j++) out[p * 16 + j] = tmp[j][p];
+        for (int j = 0; j < 16; j++)
+            row32_bf16(b + (size_t)(j0 + j) * ldb + k0, j < cols, ks, (uint16_t *)tmp[j]);
+        transpose_pairs((const uint32_t (*)[16])tmp, tile);
     }
 }
 
@@ -393,59 +394,39 @@ AVX512_TARGET static inline __attribute__((always_inline)) __m256i conv_row16_pi
     return v;
 }
 
-AVX512_TARGET static void pack_conv_panel_pieces(const conv_b *cb, int jt, int count, int kt, uint16_t *dst) {
-    const conv_view cv = view_of(cb);
-    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
-                                                23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    pixel_pieces pp;
-    for (int q = 0; q < count; q++) {
-        locate_pieces(cb, (jt + q) * 16, &pp);
-        for (int kb = 0; kb < kt; kb++) {
-            uint16_t *tile = dst + ((size_t)q * kt + kb) * 512;
-            for (int p = 0; p < 16; p++) {
-                int r = kb * 32 + 2 * p;
-                __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(conv_row16_pieces(cv, r, &pp)),
-                                                  conv_row16_pieces(cv, r + 1, &pp), 1);
-                _mm512_store_si512((__m512i *)(tile + p * 32), _mm512_permutexvar_epi16(interleave, both));
-            }
-        }
-    }
+// 16 pixels of the chunk, located for whichever row loader the plane needs.
+typedef struct {
+    pixel_run at;             // regular planes
+    pixel_pieces pieces;      // any plane (cb->general)
+} pixel_source;
+
+static inline __attribute__((always_inline)) void locate_source(const conv_b *cb, int general, int pix, pixel_source *src) {
+    if (general) locate_pieces(cb, pix, &src->pieces);
+    else src->at = locate(cb, pix);
 }
 
-AVX512_TARGET static void pack_conv_t_panel_pieces(const conv_b *cb, int jt, int count, int kt, uint16_t *dst) {
-    const conv_view cv = view_of(cb);
-    uint32_t tmp[16][16] __attribute__((aligned(64)));
-    pixel_pieces p0, p1;
-    for (int q = 0; q < count; q++) {
-        int r0 = (jt + q) * 16;
-        for (int kb = 0; kb < kt; kb++) {
-            locate_pieces(cb, kb * 32, &p0);
-            locate_pieces(cb, kb * 32 + 16, &p1);
-            for (int j = 0; j < 16; j++) {
-                _mm256_store_si256((__m256i *)&tmp[j][0], conv_row16_pieces(cv, r0 + j, &p0));
-                _mm256_store_si256((__m256i *)&tmp[j][8], conv_row16_pieces(cv, r0 + j, &p1));
-            }
-            uint32_t *out = (uint32_t *)(dst + ((size_t)q * kt + kb) * 512);
-            for (int p = 0; p < 16; p++)
-                for (int j = 0; j < 16; j++) out[p * 16 + j] = tmp[j][p];
-        }
-    }
+// Unfolded row r at those 16 pixels (callers pass `general` as a constant, so each packer is
+// compiled once per row loader).
+AVX512_TARGET static inline __attribute__((always_inline)) __m256i conv_row(conv_view cv, int general, int r,
+                                                                            const pixel_source *src) {
+    return general ? conv_row16_pieces(cv, r, &src->pieces) : conv_row16(cv, r, src->at);
 }
 
-AVX512_TARGET static void pack_conv_panel(const void *ctx, int jt, int count, int kt, uint16_t *dst) {
-    const conv_b *cb = ctx;
-    if (cb->general) { pack_conv_panel_pieces(cb, jt, count, kt, dst); return; }
+AVX512_TARGET static inline __attribute__((always_inline)) void pack_conv_panel_with(const conv_b *cb, int general, int jt,
+                                                                                     int count, int kt, uint16_t *dst) {
     const conv_view cv = view_of(cb);
     // (a0, b0, a1, b1, …): lanes 0–15 from row r, 16–31 from row r + 1
     const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
                                                 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    pixel_source src;
     for (int q = 0; q < count; q++) {
-        const pixel_run at = locate(cb, tile_pixel(cb, jt, q));
+        locate_source(cb, general, tile_pixel(cb, jt, q), &src);
         for (int kb = 0; kb < kt; kb++) {
             uint16_t *tile = dst + ((size_t)q * kt + kb) * 512;
             for (int p = 0; p < 16; p++) {
                 int r = kb * 32 + 2 * p;
-                __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(conv_row16(cv, r, at)), conv_row16(cv, r + 1, at), 1);
+                __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(conv_row(cv, general, r, &src)),
+                                                  conv_row(cv, general, r + 1, &src), 1);
                 _mm512_store_si512((__m512i *)(tile + p * 32), _mm512_permutexvar_epi16(interleave, both));
             }
         }
@@ -455,24 +436,36 @@ AVX512_TARGET static void pack_conv_panel(const void *ctx, int jt, int count, in
 // The transposed panel for the weight gradient g · colsᵀ: B = colsᵀ (k = pixels, n = rows r).
 // Tile (kb, jt): VNNI row p holds pixels 2p, 2p+1 of rows r = 16·jt … — the 16 × 16 (32-bit)
 // transpose of 16 rows × 32 pixels.
-AVX512_TARGET static void pack_conv_t_panel(const void *ctx, int jt, int count, int kt, uint16_t *dst) {
-    const conv_b *cb = ctx;
-    if (cb->general) { pack_conv_t_panel_pieces(cb, jt, count, kt, dst); return; }
+AVX512_TARGET static inline __attribute__((always_inline)) void pack_conv_t_panel_with(const conv_b *cb, int general,
+                                                                                       int jt, int count, int kt,
+                                                                                       uint16_t *dst) {
     const conv_view cv = view_of(cb);
     uint32_t tmp[16][16] __attribute__((aligned(64)));
+    pixel_source src0, src1;
     for (int q = 0; q < count; q++) {
         int r0 = (jt + q) * 16;
         for (int kb = 0; kb < kt; kb++) {
-            pixel_run at0 = locate(cb, kb * 32), at1 = locate(cb, kb * 32 + 16);
+            locate_source(cb, general, kb * 32, &src0);
+            locate_source(cb, general, kb * 32 + 16, &src1);
             for (int j = 0; j < 16; j++) {
-                _mm256_store_si256((__m256i *)&tmp[j][0], conv_row16(cv, r0 + j, at0));
-                _mm256_store_si256((__m256i *)&tmp[j][8], conv_row16(cv, r0 + j, at1));
+                _mm256_store_si256((__m256i *)&tmp[j][0], conv_row(cv, general, r0 + j, &src0));
+                _mm256_store_si256((__m256i *)&tmp[j][8], conv_row(cv, general, r0 + j, &src1));
             }
-            uint32_t *out = (uint32_t *)(dst + ((size_t)q * kt + kb) * 512);
-            for (int p = 0; p < 16; p++)
-                for (int j = 0; j < 16; j++) out[p * 16 + j] = tmp[j][p];
+            transpose_pairs((const uint32_t (*)[16])tmp, dst + ((size_t)q * kt + kb) * 512);
         }
     }
+}
+
+AVX512_TARGET static void pack_conv_panel(const void *ctx, int jt, int count, int kt, uint16_t *dst) {
+    const conv_b *cb = ctx;
+    if (cb->general) pack_conv_panel_with(cb, 1, jt, count, kt, dst);
+    else pack_conv_panel_with(cb, 0, jt, count, kt, dst);
+}
+
+AVX512_TARGET static void pack_conv_t_panel(const void *ctx, int jt, int count, int kt, uint16_t *dst) {
+    const conv_b *cb = ctx;
+    if (cb->general) pack_conv_t_panel_with(cb, 1, jt, count, kt, dst);
+    else pack_conv_t_panel_with(cb, 0, jt, count, kt, dst);
 }
 
 static __thread int *conv_rows = NULL;

@@ -70,52 +70,45 @@ enum GEMM {
                       precision: MatmulPrecision = .float32) {
         _ = singleThreaded
         guard let a, let b, let c else { return }   // empty operands: nothing to multiply
-        if precision == .bfloat16 && lfosa_amx_bf16_available() != 0 {
-            bf16gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c,
-                     ldc: ldc, parallel: parallel)
-            return
-        }
-        let workers = parallel && m * n * k >= 1 << 21 ? min(ParallelConfiguration.workers, m / 8) : 1
-        if workers <= 1 {
-            cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                        beta, c, Int32(ldc))
-            return
-        }
         let aRowStride = transA == CblasNoTrans ? lda : 1
-        let box = (a: UnsafeRawPointer(a), c: UnsafeMutableRawPointer(c))
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let lo = m * w / workers, hi = m * (w + 1) / workers
-            guard lo < hi else { return }
-            let aw = box.a.assumingMemoryBound(to: Float.self) + lo * aRowStride
-            let cw = box.c.assumingMemoryBound(to: Float.self) + lo * ldc
-            cblas_sgemm(CblasRowMajor, transA, transB, Int32(hi - lo), Int32(n), Int32(k), alpha, aw, Int32(lda), b, Int32(ldb),
+        if precision == .bfloat16 && lfosa_amx_bf16_available() != 0 {
+            // AMX: row blocks of whole 16-row tiles, so the split adds no ragged tiles.
+            let ta: Int32 = transA == CblasNoTrans ? 0 : 1, tb: Int32 = transB == CblasNoTrans ? 0 : 1
+            splitRows(m: m, n: n, k: k, parallel: parallel, minimumRows: 32, rowAlignment: 16, a: a, aRowStride: aRowStride,
+                      c: c, ldc: ldc) { rows, aw, cw in
+                lfosa_bf16_gemm(ta, tb, Int32(rows), Int32(n), Int32(k), alpha, aw, Int32(lda), b, Int32(ldb), beta, cw,
+                                Int32(ldc))
+            }
+            return
+        }
+        splitRows(m: m, n: n, k: k, parallel: parallel, minimumRows: 8, rowAlignment: 1, a: a, aRowStride: aRowStride,
+                  c: c, ldc: ldc) { rows, aw, cw in
+            cblas_sgemm(CblasRowMajor, transA, transB, Int32(rows), Int32(n), Int32(k), alpha, aw, Int32(lda), b, Int32(ldb),
                         beta, cw, Int32(ldc))
         }
     }
-}
 
-extension GEMM {
-    /// The AMX path: the same row split over workers as float32 (deterministic per worker count).
-    private static func bf16gemm(_ transA: CBLAS_TRANSPOSE, _ transB: CBLAS_TRANSPOSE, m: Int, n: Int, k: Int,
-                                 alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool) {
-        let ta: Int32 = transA == CblasNoTrans ? 0 : 1, tb: Int32 = transB == CblasNoTrans ? 0 : 1
-        let workers = parallel && m * n * k >= 1 << 21 ? min(ParallelConfiguration.workers, m / 32) : 1
+    /// Runs `product(rows, a, c)` on the whole product, or — when `parallel` and the product is
+    /// large — on row blocks of C (multiples of `rowAlignment` rows, at least `minimumRows` per
+    /// worker) across the workers: the same split for the same worker count.
+    @inline(__always)
+    private static func splitRows(m: Int, n: Int, k: Int, parallel: Bool, minimumRows: Int, rowAlignment: Int,
+                                  a: UnsafePointer<Float>, aRowStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                  _ product: (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        let workers = parallel && m * n * k >= 1 << 21 ? min(ParallelConfiguration.workers, m / minimumRows) : 1
         if workers <= 1 {
-            lfosa_bf16_gemm(ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            product(m, a, c)
             return
         }
-        let aRowStride = transA == CblasNoTrans ? lda : 1
         let box = (a: UnsafeRawPointer(a), c: UnsafeMutableRawPointer(c))
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            // Row blocks of whole 16-row tiles, so the split does not add ragged tiles.
-            let tiles = (m + 15) / 16
-            let lo = min(m, tiles * w / workers * 16), hi = min(m, tiles * (w + 1) / workers * 16)
-            guard lo < hi else { return }
-            let aw = box.a.assumingMemoryBound(to: Float.self) + lo * aRowStride
-            let cw = box.c.assumingMemoryBound(to: Float.self) + lo * ldc
-            lfosa_bf16_gemm(ta, tb, Int32(hi - lo), Int32(n), Int32(k), alpha, aw, Int32(lda), b, Int32(ldb), beta, cw,
-                            Int32(ldc))
+        let blocks = (m + rowAlignment - 1) / rowAlignment
+        withoutActuallyEscaping(product) { product in
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let lo = min(m, blocks * w / workers * rowAlignment), hi = min(m, blocks * (w + 1) / workers * rowAlignment)
+                guard lo < hi else { return }
+                product(hi - lo, box.a.assumingMemoryBound(to: Float.self) + lo * aRowStride,
+                        box.c.assumingMemoryBound(to: Float.self) + lo * ldc)
+            }
         }
     }
 }

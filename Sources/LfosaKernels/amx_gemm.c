@@ -164,15 +164,9 @@ AVX512_TARGET static void write_block(const float *acc, int rows, int cols, floa
 // `dst` (tile (q, kb) at (q·kt + kb)·512).
 typedef void (*pack_panel_fn)(const void *ctx, int jt, int count, int kt, uint16_t *dst);
 
-// Instead of writing C: what a convolution followed by batch norm, 2×2 max-pool and ReLU
-// does with each 32 × 32 block (defined with the convolution kernels below).
-typedef struct pool_epilogue pool_epilogue;
-static void pool_block(const pool_epilogue *pe, float acc[4][256], int it, int jt, int two_m, int two_n);
-
-// C = alpha·A·B + beta·C from packed A (mt × kt tiles) and B packed panel by panel (or, with
-// `pool`, each block handed to pool_block instead).
+// C = alpha·A·B + beta·C from packed A (mt × kt tiles) and B packed panel by panel.
 AMX_TARGET static void amx_run(int m, int n, int kt, float alpha, float beta, const uint16_t *pa,
-                               float *c, int ldc, pack_panel_fn pack, const void *ctx, const pool_epilogue *pool) {
+                               float *c, int ldc, pack_panel_fn pack, const void *ctx) {
     int mt = (m + 15) / 16, nt = (n + 15) / 16;
     uint16_t *pb = reserve(&pack_b, &pack_b_cap, (size_t)2 * kt * 512);
     if (!pb) abort();
@@ -217,7 +211,6 @@ AMX_TARGET static void amx_run(int m, int n, int kt, float alpha, float beta, co
             _tile_stored(1, acc[1], 64);
             _tile_stored(2, acc[2], 64);
             _tile_stored(3, acc[3], 64);
-            if (pool) { pool_block(pool, acc, it, jt, two_m, two_n); continue; }
             for (int q = 0; q < 4; q++) {
                 int i0 = (it + (q >> 1)) * 16, j0 = (jt + (q & 1)) * 16;
                 if (i0 >= m || j0 >= n) continue;
@@ -260,7 +253,7 @@ void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
     }
     uint16_t *pa = pack_a_all(transA, m, k, a, lda);
     matrix_b mb = { transB, k, n, b, ldb };
-    amx_run(m, n, (k + 31) / 32, alpha, beta, pa, c, ldc, pack_matrix_panel, &mb, NULL);
+    amx_run(m, n, (k + 31) / 32, alpha, beta, pa, c, ldc, pack_matrix_panel, &mb);
 }
 
 // ---- "same" convolution (stride 1, output size = input size) without an unfolded copy ----
@@ -274,8 +267,6 @@ void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
 typedef struct {
     int k, h, w, pixels;
     int general;              // 1: 16-pixel runs may span rows and images (any plane size)
-    int row_pairs;            // 1: panel k's two column tiles are the same 16 columns of image
-                              // rows y and y + 1 (for pooling; w % 16 == 0), not 32 running pixels
     const uint16_t *x;        // bfloat16 input of the chunk's images: [cin, images, h, w]
     const int *row_offset;    // per r: ci · images · h · w
     const int *row_dy;        // per r: i − kh/2
@@ -296,16 +287,6 @@ static inline pixel_run locate(const conv_b *cb, int pix) {
     at.y = p / cb->w;
     at.x0 = p % cb->w;
     return at;
-}
-
-// First chunk pixel of column tile q (0, 1) of the panel starting at column tile jt.
-static inline int tile_pixel(const conv_b *cb, int jt, int q) {
-    if (!cb->row_pairs) return (jt + q) * 16;
-    int strips = cb->w / 16, panel = jt / 2;               // panels per image: (h / 2) · strips
-    int per_image = (cb->h / 2) * strips;
-    int image = panel / per_image, rem = panel % per_image;
-    int y = (rem / strips) * 2, x0 = (rem % strips) * 16;
-    return image * cb->h * cb->w + (y + q) * cb->w + x0;
 }
 
 // Lanes lo..<hi set (empty when lo >= hi), branch-free.
@@ -420,7 +401,7 @@ AVX512_TARGET static inline __attribute__((always_inline)) void pack_conv_panel_
                                                 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     pixel_source src;
     for (int q = 0; q < count; q++) {
-        locate_source(cb, general, tile_pixel(cb, jt, q), &src);
+        locate_source(cb, general, (jt + q) * 16, &src);
         for (int kb = 0; kb < kt; kb++) {
             uint16_t *tile = dst + ((size_t)q * kt + kb) * 512;
             for (int p = 0; p < 16; p++) {
@@ -503,7 +484,7 @@ AVX512_TARGET static conv_b conv_setup(int cin, int kh, int kw, int ntotal, int 
         }
     }
     int regular = plane % 16 == 0 && (w % 16 == 0 || 16 % w == 0);
-    conv_b cb = { k, h, w, images * plane, !regular, 0, xb, conv_rows, conv_rows + kp, conv_rows + 2 * kp };
+    conv_b cb = { k, h, w, images * plane, !regular, xb, conv_rows, conv_rows + kp, conv_rows + 2 * kp };
     return cb;
 }
 
@@ -517,7 +498,7 @@ void lfosa_bf16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal,
     if (cout <= 0 || n1 <= n0) return;
     conv_b cb = conv_setup(cin, kh, kw, ntotal, h, w, x, n0, n1);
     uint16_t *pa = pack_a_all(0, cout, k, weight, k);
-    amx_run(cout, cb.pixels, (k + 31) / 32, 1, 0, pa, out + (size_t)n0 * h * w, ldc, pack_conv_panel, &cb, NULL);
+    amx_run(cout, cb.pixels, (k + 31) / 32, 1, 0, pa, out + (size_t)n0 * h * w, ldc, pack_conv_panel, &cb);
 }
 
 void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
@@ -527,88 +508,296 @@ void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int
     if (cout <= 0 || n1 <= n0) return;
     conv_b cb = conv_setup(cin, kh, kw, ntotal, h, w, x, n0, n1);
     uint16_t *pa = pack_a_all(0, cout, cb.pixels, g + (size_t)n0 * h * w, ldg);
-    amx_run(cout, k, (cb.pixels + 31) / 32, 1, beta, pa, dw, k, pack_conv_t_panel, &cb, NULL);
+    amx_run(cout, k, (cb.pixels + 31) / 32, 1, beta, pa, dw, k, pack_conv_t_panel, &cb);
 }
 
-// ---- convolution → batch norm (inference affine) → 2×2 max-pool → ReLU, fused ----
+
+// ---- inference: "same" convolution as an implicit GEMM → BN affine → 2×2 max-pool → ReLU ----
 //
-// The full-resolution map is never written: each 16-channel × 16-pixel accumulator tile goes
-// through scale·v + shift (multiply, then add, as the separate pooling pass does), the maximum
-// of each 2×2 window, and the ReLU, straight into the pooled map. For w % 16 == 0 a panel's two
-// column tiles are rows y and y + 1 of the same 16 columns; for w ≤ 8 a tile holds 16 / w whole
-// rows and its windows lie inside it.
+// Image by image. The input is copied once into zero-padded bfloat16 planes of width
+// wp = w + kw − 1, and the product runs over "padded pixels" q = y·wp + x (x < wp; the columns
+// x ≥ w are computed and dropped), so that kernel offset (i, j) is the shift i·wp + j: 16
+// consecutive q are 16 consecutive values of a padded plane — for every offset and every row.
+//   cin % 32 == 0 ("in place"): planes hold channel pairs (VNNI); k is ordered (offset,
+//     channel pair) and a B tile (16 channel pairs × 16 q) is one tileloadd straight from the
+//     planes at a constant stride: nothing is built.
+//   otherwise ("unfolded rows"): planes hold single channels; k is ordered (offset, channel),
+//     and each pair of k rows (two shifted planes, interleaved) is written once per image as one
+//     contiguous row of pairs, from which tiles load at a constant stride again.
+// The accumulators go to a per-image [cout, q] scratch map (L2-resident), which the epilogue
+// turns into the pooled map with the batch norm affine (multiply, then add) and the ReLU.
+// Sums run in a different order from the unfolded product (k order), so results agree with it
+// to float32 rounding, not bit for bit.
 
-struct pool_epilogue {
-    int cout, h, w, ntotal, n0, relu;
-    const conv_b *cb;
-    const float *scale, *shift;
-    float *out;               // [cout, ntotal, h / 2, w / 2]
-};
+typedef struct {
+    int cin, cout, kh, kw, h, w;
+    int wp, offsets;          // padded width, kh·kw
+    int in_place;             // cin % 32 == 0
+    int kt;                   // k blocks of 16 pairs
+    int nq, nqt;              // padded pixels h·wp and their 16-wide tiles
+    int plane;                // elements (pairs in place, values otherwise) between planes
+    int urow;                 // pairs per unfolded row (nqt·16)
+    int mt;                   // 16-row tiles of cout
+} igemm_geom;
 
-AVX512_TARGET static inline __m512 affine16(const float *v, float scale, float shift) {
-    return _mm512_add_ps(_mm512_mul_ps(_mm512_load_ps(v), _mm512_set1_ps(scale)), _mm512_set1_ps(shift));
+static igemm_geom igemm_geometry(int cout, int cin, int kh, int kw, int h, int w) {
+    igemm_geom g;
+    g.cin = cin; g.cout = cout; g.kh = kh; g.kw = kw; g.h = h; g.w = w;
+    g.wp = w + kw - 1; g.offsets = kh * kw;
+    g.in_place = cin % 32 == 0;
+    g.nq = h * g.wp; g.nqt = (g.nq + 15) / 16;
+    int reach = g.nqt * 16 + (kh - 1) * g.wp + (kw - 1);  // furthest element a tile row reads
+    g.plane = (reach + 15) / 16 * 16;
+    int kpairs = g.in_place ? g.offsets * cin / 2 : (g.offsets * cin + 1) / 2;
+    g.kt = (kpairs + 15) / 16;
+    g.urow = g.nqt * 16;
+    g.mt = (cout + 15) / 16;
+    return g;
 }
 
-AVX512_TARGET static void pool_block(const pool_epilogue *pe, float acc[4][256], int it, int jt, int two_m, int two_n) {
-    const conv_b *cb = pe->cb;
-    int h = pe->h, w = pe->w, ho = h / 2, wo = w / 2;
-    const __m512i even = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odd = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 15, 13, 11, 9, 7, 5, 3, 1);
-    const __m512 zero = _mm512_setzero_ps();
-    for (int r = 0; r <= two_m; r++) {
-        for (int row = 0; row < 16; row++) {
-            int ch = (it + r) * 16 + row;
-            if (ch >= pe->cout) break;
-            float s = pe->scale[ch], t = pe->shift[ch];
-            if (cb->row_pairs) {
-                // tiles (r, 0), (r, 1): rows y, y + 1 of 16 columns → 8 outputs
-                int pix = tile_pixel(cb, jt, 0);
-                if (pix >= cb->pixels) continue;
-                int plane = h * w, image = pix / plane, p = pix % plane, y = p / w, x0 = p % w;
-                __m512 top = affine16(acc[r * 2] + row * 16, s, t);
-                __m512 bottom = affine16(acc[r * 2 + 1] + row * 16, s, t);
-                __m512 m = _mm512_max_ps(_mm512_max_ps(_mm512_permutexvar_ps(even, top), _mm512_permutexvar_ps(odd, top)),
-                                         _mm512_max_ps(_mm512_permutexvar_ps(even, bottom), _mm512_permutexvar_ps(odd, bottom)));
-                if (pe->relu) m = _mm512_max_ps(m, zero);
-                float *dst = pe->out + (((size_t)ch * pe->ntotal + pe->n0 + image) * ho + y / 2) * wo + x0 / 2;
-                _mm512_mask_storeu_ps(dst, (__mmask16)0xFF, m);
-            } else {
-                // each tile: 16 / w whole rows → 4 outputs, contiguous in the pooled plane
-                for (int q = 0; q <= two_n; q++) {
-                    int pix = (jt + q) * 16;
-                    if (pix >= cb->pixels) continue;
-                    int plane = h * w, image = pix / plane, p = pix % plane, y = p / w;
-                    float v[16];
-                    for (int i = 0; i < 16; i++) { float a = acc[r * 2 + q][row * 16 + i] * s; v[i] = a + t; }
-                    float *dst = pe->out + (((size_t)ch * pe->ntotal + pe->n0 + image) * ho + y / 2) * wo;
-                    for (int o = 0; o < 4; o++) {
-                        int rr = (o / wo) * 2, cc = (o % wo) * 2;        // window's top-left in the tile
-                        float a = v[rr * w + cc], b = v[rr * w + cc + 1], c = v[(rr + 1) * w + cc], d = v[(rr + 1) * w + cc + 1];
-                        float ab = a > b ? a : b, cd = c > d ? c : d;
-                        float mx = ab > cd ? ab : cd;
-                        dst[o] = pe->relu && mx < 0 ? 0 : mx;
-                    }
+// k of pair slot (g, e): in place (offset, channel pair); unfolded (offset, channel).
+static inline void igemm_k(const igemm_geom *g, int pair, int e, int *offset, int *ci) {
+    if (g->in_place) {
+        int cpairs = g->cin / 2;
+        *offset = pair / cpairs;
+        *ci = 2 * (pair % cpairs) + e;
+    } else {
+        int k = 2 * pair + e;
+        *offset = k / g->cin;
+        *ci = k % g->cin;
+    }
+}
+
+static __thread uint16_t *igemm_a = NULL;
+static __thread size_t igemm_a_cap = 0;
+static __thread uint16_t *igemm_planes = NULL;
+static __thread size_t igemm_planes_cap = 0;
+static __thread uint16_t *igemm_rows = NULL;
+static __thread size_t igemm_rows_cap = 0;
+static __thread float *igemm_map = NULL;
+static __thread size_t igemm_map_cap = 0;
+
+// weight [cout, cin, kh, kw] → A tiles [mt][kt] (16 output channels × 16 pairs) in igemm k order:
+// each tile row is 32 values gathered at one stride (in place: 32 channels at one offset,
+// stride kh·kw; unfolded: consecutive k, whose (offset, channel) walk is looked up).
+AVX512_TARGET static uint16_t *igemm_pack_weights(const igemm_geom *g, const float *weight) {
+    uint16_t *pa = reserve(&igemm_a, &igemm_a_cap, (size_t)g->mt * g->kt * 512);
+    if (!pa) abort();
+    int src[32];
+    int valid[32];
+    for (int kb = 0; kb < g->kt; kb++) {
+        for (int s = 0; s < 32; s++) {
+            int offset, ci;
+            igemm_k(g, kb * 16 + s / 2, s & 1, &offset, &ci);
+            valid[s] = offset < g->offsets;
+            src[s] = valid[s] ? ci * g->offsets + offset : 0;
+        }
+        __m512i lo = _mm512_loadu_si512(src), hi = _mm512_loadu_si512(src + 16);
+        __mmask16 mlo = 0, mhi = 0;
+        for (int s = 0; s < 16; s++) { mlo |= (__mmask16)(valid[s] << s); mhi |= (__mmask16)(valid[16 + s] << s); }
+        for (int co = 0; co < g->mt * 16; co++) {
+            uint16_t *dst = pa + ((size_t)(co / 16) * g->kt + kb) * 512 + (co % 16) * 32;
+            __m512 vlo = _mm512_setzero_ps(), vhi = _mm512_setzero_ps();
+            if (co < g->cout) {
+                const float *w = weight + (size_t)co * g->cin * g->offsets;
+                vlo = _mm512_mask_i32gather_ps(vlo, mlo, lo, w, 4);
+                vhi = _mm512_mask_i32gather_ps(vhi, mhi, hi, w, 4);
+            }
+            _mm256_store_si256((__m256i *)dst, bf16x16(vlo));
+            _mm256_store_si256((__m256i *)(dst + 16), bf16x16(vhi));
+        }
+    }
+    return pa;
+}
+
+// Image `n` of x [cin, ntotal, h, w] → zero-padded bfloat16 planes (pairs when in place).
+AVX512_TARGET static void igemm_fill_planes(const igemm_geom *g, const float *x, int ntotal, int n, uint16_t *planes) {
+    int h = g->h, w = g->w, wp = g->wp, ph = g->kh / 2, pw = g->kw / 2;
+    size_t hw = (size_t)h * w;
+    if (g->in_place) {
+        uint32_t *dst = (uint32_t *)planes;
+        memset(dst, 0, sizeof(uint32_t) * (size_t)(g->cin / 2) * g->plane);
+        for (int c = 0; c < g->cin / 2; c++) {
+            const float *x0 = x + ((size_t)(2 * c) * ntotal + n) * hw;
+            const float *x1 = x0 + (size_t)ntotal * hw;
+            uint32_t *d = dst + (size_t)c * g->plane + ph * wp + pw;
+            for (int y = 0; y < h; y++)
+                for (int xs = 0; xs < w; xs += 16) {
+                    int cnt = w - xs < 16 ? w - xs : 16;
+                    __m512i lo = _mm512_cvtepu16_epi32(bf16x16(load_masked(x0 + (size_t)y * w + xs, cnt)));
+                    __m512i hi = _mm512_slli_epi32(_mm512_cvtepu16_epi32(bf16x16(load_masked(x1 + (size_t)y * w + xs, cnt))), 16);
+                    _mm512_mask_storeu_epi32(d + (size_t)y * wp + xs, (__mmask16)((1u << cnt) - 1), _mm512_or_si512(lo, hi));
                 }
+        }
+    } else {
+        memset(planes, 0, sizeof(uint16_t) * (size_t)g->cin * g->plane);
+        for (int c = 0; c < g->cin; c++) {
+            const float *xc = x + ((size_t)c * ntotal + n) * hw;
+            uint16_t *d = planes + (size_t)c * g->plane + ph * wp + pw;
+            for (int y = 0; y < h; y++)
+                for (int xs = 0; xs < w; xs += 16) {
+                    int cnt = w - xs < 16 ? w - xs : 16;
+                    _mm256_mask_storeu_epi16(d + (size_t)y * wp + xs, (__mmask16)((1u << cnt) - 1),
+                                             bf16x16(load_masked(xc + (size_t)y * w + xs, cnt)));
+                }
+        }
+    }
+}
+
+// Unfolded rows (not in place): row p = k rows 2p, 2p+1 (shifted planes), interleaved.
+AVX512_TARGET static void igemm_fill_rows(const igemm_geom *g, const uint16_t *planes, uint16_t *rows) {
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                                23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    int kvalid = g->offsets * g->cin;
+    for (int p = 0; p < g->kt * 16; p++) {
+        uint16_t *dst = rows + (size_t)p * g->urow * 2;
+        const uint16_t *src[2] = { NULL, NULL };
+        for (int e = 0; e < 2; e++) {
+            int k = 2 * p + e;
+            if (k >= kvalid) continue;
+            int offset = k / g->cin, ci = k % g->cin;
+            src[e] = planes + (size_t)ci * g->plane + (offset / g->kw) * g->wp + offset % g->kw;
+        }
+        for (int q = 0; q < g->urow; q += 16) {
+            __m256i a = src[0] ? _mm256_loadu_si256((const __m256i *)(src[0] + q)) : _mm256_setzero_si256();
+            __m256i b = src[1] ? _mm256_loadu_si256((const __m256i *)(src[1] + q)) : _mm256_setzero_si256();
+            __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+            _mm512_store_si512((__m512i *)(dst + 2 * q), _mm512_permutexvar_epi16(interleave, both));
+        }
+    }
+}
+
+// map [mt·16, nqt·16] = A · B for one image; B tile (kb, q tile) at base[kb] + 64·qtile bytes,
+// rows `stride` bytes apart.
+AMX_TARGET static void igemm_multiply(const igemm_geom *g, const uint16_t *pa, const char *const *base, long stride,
+                                      float *map) {
+    int kt = g->kt, mt = g->mt, nqt = g->nqt;
+    long ldm = (long)nqt * 16 * 4;
+    for (int it = 0; it < mt; it += 2) {
+        int two_m = it + 1 < mt;
+        const uint16_t *a0 = pa + (size_t)it * kt * 512, *a1 = a0 + (size_t)kt * 512;
+        for (int jt = 0; jt < nqt; jt += 2) {
+            int two_n = jt + 1 < nqt;
+            _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+            if (two_m && two_n) {
+                for (int kb = 0; kb < kt; kb++) {
+                    const char *b = base[kb] + (long)jt * 64;
+                    _tile_loadd(4, a0 + kb * 512, 64);
+                    _tile_loadd(6, b, stride);
+                    _tile_loadd(7, b + 64, stride);
+                    _tile_loadd(5, a1 + kb * 512, 64);
+                    _tile_dpbf16ps(0, 4, 6);
+                    _tile_dpbf16ps(1, 4, 7);
+                    _tile_dpbf16ps(2, 5, 6);
+                    _tile_dpbf16ps(3, 5, 7);
+                }
+            } else {
+                for (int kb = 0; kb < kt; kb++) {
+                    const char *b = base[kb] + (long)jt * 64;
+                    _tile_loadd(4, a0 + kb * 512, 64);
+                    _tile_loadd(6, b, stride);
+                    _tile_dpbf16ps(0, 4, 6);
+                    if (two_n) { _tile_loadd(7, b + 64, stride); _tile_dpbf16ps(1, 4, 7); }
+                    if (two_m) { _tile_loadd(5, a1 + kb * 512, 64); _tile_dpbf16ps(2, 5, 6); }
+                }
+            }
+            char *m0 = (char *)map + (long)it * 16 * ldm + (long)jt * 64;
+            _tile_stored(0, m0, ldm);
+            if (two_n) _tile_stored(1, m0 + 64, ldm);
+            if (two_m) {
+                _tile_stored(2, m0 + 16 * ldm, ldm);
+                if (two_n) _tile_stored(3, m0 + 16 * ldm + 64, ldm);
             }
         }
     }
 }
 
+// map [cout, q] → out [cout, ntotal, h/2, w/2] for image n: scale·v + shift, 2×2 max, ReLU.
+AVX512_TARGET static void igemm_pool(const igemm_geom *g, const float *map, const float *scale, const float *shift,
+                                     int relu, int ntotal, int n, float *out) {
+    const __m512i even = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 15, 13, 11, 9, 7, 5, 3, 1);
+    const __m512 zero = _mm512_setzero_ps();
+    int ho = g->h / 2, wo = g->w / 2, wp = g->wp;
+    long ldm = (long)g->nqt * 16;
+    for (int co = 0; co < g->cout; co++) {
+        __m512 s = _mm512_set1_ps(scale[co]), t = _mm512_set1_ps(shift[co]);
+        const float *row = map + co * ldm;
+        float *dst = out + ((size_t)co * ntotal + n) * ho * wo;
+        for (int yo = 0; yo < ho; yo++) {
+            const float *r0 = row + (size_t)(2 * yo) * wp, *r1 = r0 + wp;
+            for (int xs = 0; xs < g->w; xs += 16) {
+                int cnt = g->w - xs < 16 ? g->w - xs : 16;
+                __m512 top = _mm512_add_ps(_mm512_mul_ps(load_masked(r0 + xs, cnt), s), t);
+                __m512 bottom = _mm512_add_ps(_mm512_mul_ps(load_masked(r1 + xs, cnt), s), t);
+                __m512 m = _mm512_max_ps(_mm512_max_ps(_mm512_permutexvar_ps(even, top), _mm512_permutexvar_ps(odd, top)),
+                                         _mm512_max_ps(_mm512_permutexvar_ps(even, bottom), _mm512_permutexvar_ps(odd, bottom)));
+                if (relu) m = _mm512_max_ps(m, zero);
+                _mm512_mask_storeu_ps(dst + (size_t)yo * wo + xs / 2, (__mmask16)((1u << (cnt / 2)) - 1), m);
+            }
+        }
+    }
+}
+
+AMX_TARGET static void igemm_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                          const float *x, int n0, int n1, const float *weight,
+                                          const float *scale, const float *shift, int relu, float *out) {
+    igemm_geom g = igemm_geometry(cout, cin, kh, kw, h, w);
+    uint16_t *pa = igemm_pack_weights(&g, weight);
+    // in place: cin / 2 planes of pairs; unfolded: cin planes of single values
+    uint16_t *planes = reserve(&igemm_planes, &igemm_planes_cap, (size_t)g.plane * cin);
+    if (!planes) abort();
+    uint16_t *rows = NULL;
+    if (!g.in_place) {
+        rows = reserve(&igemm_rows, &igemm_rows_cap, (size_t)g.kt * 16 * g.urow * 2);
+        if (!rows) abort();
+    }
+    size_t map_elems = (size_t)g.mt * 16 * g.nqt * 16;
+    if (igemm_map_cap < map_elems) {
+        free(igemm_map);
+        igemm_map = aligned_alloc(64, (map_elems * sizeof(float) + 63) & ~(size_t)63);
+        igemm_map_cap = igemm_map ? map_elems : 0;
+        if (!igemm_map) abort();
+    }
+    const char *stackbase[64];
+    const char **base = g.kt <= 64 ? stackbase : malloc(sizeof(char *) * g.kt);
+    if (!base) abort();
+    long stride;
+    if (g.in_place) {
+        int cblocks = cin / 32;
+        for (int kb = 0; kb < g.kt; kb++) {
+            int offset = kb / cblocks, cb = kb % cblocks;
+            base[kb] = (const char *)planes + ((size_t)cb * 16 * g.plane + (offset / kw) * g.wp + offset % kw) * 4;
+        }
+        stride = (long)g.plane * 4;
+    } else {
+        for (int kb = 0; kb < g.kt; kb++) base[kb] = (const char *)rows + (size_t)kb * 16 * g.urow * 4;
+        stride = (long)g.urow * 4;
+    }
+    tile_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette_id = 1;
+    for (int t = 0; t < 8; t++) { cfg.rows[t] = 16; cfg.colsb[t] = 64; }
+    _tile_loadconfig(&cfg);
+    for (int n = n0; n < n1; n++) {
+        igemm_fill_planes(&g, x, ntotal, n, planes);
+        if (!g.in_place) igemm_fill_rows(&g, planes, rows);
+        igemm_multiply(&g, pa, base, stride, igemm_map);
+        igemm_pool(&g, igemm_map, scale, shift, relu, ntotal, n, out);
+    }
+    _tile_release();
+    if (base != stackbase) free(base);
+}
+
 int lfosa_bf16_conv_same_pool_supported(int h, int w, int kh, int kw) {
-    return lfosa_bf16_conv_same_supported(h, w, kh, kw) && h % 2 == 0 && w % 2 == 0 && (h * w) % 16 == 0
-        && (w % 16 == 0 || (w <= 8 && 16 % w == 0));
+    return lfosa_bf16_conv_same_supported(h, w, kh, kw) && h % 2 == 0 && w % 2 == 0;
 }
 
 void lfosa_bf16_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
                                        const float *x, int n0, int n1, const float *weight,
                                        const float *scale, const float *shift, int relu, float *out) {
-    int k = cin * kh * kw;
-    if (cout <= 0 || n1 <= n0) return;
-    conv_b cb = conv_setup(cin, kh, kw, ntotal, h, w, x, n0, n1);
-    cb.row_pairs = w % 16 == 0;
-    uint16_t *pa = pack_a_all(0, cout, k, weight, k);
-    pool_epilogue pe = { cout, h, w, ntotal, n0, relu, &cb, scale, shift, out };
-    amx_run(cout, cb.pixels, (k + 31) / 32, 1, 0, pa, NULL, 0, pack_conv_panel, &cb, &pe);
+    if (cout <= 0 || cin <= 0 || n1 <= n0) return;
+    igemm_pool_forward(cout, cin, kh, kw, ntotal, h, w, x, n0, n1, weight, scale, shift, relu, out);
 }
 
 #else

@@ -112,7 +112,9 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
     /// Inference only: this convolution, then a per-channel affine (batch norm's), a 2×2
     /// stride-2 max-pool and optionally a ReLU, in one kernel that never writes the
     /// full-resolution map — when the bfloat16 direct kernel applies (no bias, even plane
-    /// sizes); nil otherwise. Same numbers as the layers one after another.
+    /// sizes); nil otherwise. The kernel is an implicit GEMM over zero-padded bfloat16 copies
+    /// of each image (see `lfosa_bf16_conv_same_pool_forward`): the same numbers as the layers
+    /// one after another up to float32 summation order.
     func forwardPooledForInference(_ x: Tensor, affine: (scale: [Float], shift: [Float]), relu: Bool) -> Tensor? {
         guard allowsDirectBFloat16 && allowsPoolFusion, bias == nil, !allowsWinograd, x.shape.count == 4,
               x.shape[0] == inputChannels else { return nil }

@@ -31,13 +31,14 @@ void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int
                                           const float *x, int n0, int n1, const float *g, int ldg,
                                           float beta, float *dw);
 
-// Whether lfosa_bf16_conv_same_pool_forward handles this plane: odd kernel, h and w even, h·w
-// a multiple of 16, and w a multiple of 16 or a divisor of 8.
+// Whether lfosa_bf16_conv_same_pool_forward handles this plane: odd kernel, h and w even.
 int lfosa_bf16_conv_same_pool_supported(int h, int w, int kh, int kw);
 
 // Inference: that convolution over images [n0, n1), then per output channel scale·v + shift
 // (batch norm's inference affine), 2×2 stride-2 max-pool and, with relu, max(·, 0) — written
-// to out [cout, ntotal, h / 2, w / 2] without the full-resolution map.
+// to out [cout, ntotal, h / 2, w / 2] without the full-resolution map. An implicit GEMM over
+// zero-padded bfloat16 copies of each image: its float32 sums run in another order than
+// lfosa_bf16_conv_same_forward's, so the two agree to float32 rounding, not bit for bit.
 void lfosa_bf16_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
                                        const float *x, int n0, int n1, const float *weight,
                                        const float *scale, const float *shift, int relu, float *out);

@@ -393,27 +393,6 @@ AVX512_TARGET static inline __attribute__((always_inline)) __m256i conv_row(conv
     return general ? conv_row16_pieces(cv, r, &src->pieces) : conv_row16(cv, r, src->at);
 }
 
-AVX512_TARGET static inline __attribute__((always_inline)) void pack_conv_panel_with(const conv_b *cb, int general, int jt,
-                                                                                     int count, int kt, uint16_t *dst) {
-    const conv_view cv = view_of(cb);
-    // (a0, b0, a1, b1, …): lanes 0–15 from row r, 16–31 from row r + 1
-    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
-                                                23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    pixel_source src;
-    for (int q = 0; q < count; q++) {
-        locate_source(cb, general, (jt + q) * 16, &src);
-        for (int kb = 0; kb < kt; kb++) {
-            uint16_t *tile = dst + ((size_t)q * kt + kb) * 512;
-            for (int p = 0; p < 16; p++) {
-                int r = kb * 32 + 2 * p;
-                __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(conv_row(cv, general, r, &src)),
-                                                  conv_row(cv, general, r + 1, &src), 1);
-                _mm512_store_si512((__m512i *)(tile + p * 32), _mm512_permutexvar_epi16(interleave, both));
-            }
-        }
-    }
-}
-
 // The transposed panel for the weight gradient g · colsᵀ: B = colsᵀ (k = pixels, n = rows r).
 // Tile (kb, jt): VNNI row p holds pixels 2p, 2p+1 of rows r = 16·jt … — the 16 × 16 (32-bit)
 // transpose of 16 rows × 32 pixels.
@@ -435,12 +414,6 @@ AVX512_TARGET static inline __attribute__((always_inline)) void pack_conv_t_pane
             transpose_pairs((const uint32_t (*)[16])tmp, dst + ((size_t)q * kt + kb) * 512);
         }
     }
-}
-
-AVX512_TARGET static void pack_conv_panel(const void *ctx, int jt, int count, int kt, uint16_t *dst) {
-    const conv_b *cb = ctx;
-    if (cb->general) pack_conv_panel_with(cb, 1, jt, count, kt, dst);
-    else pack_conv_panel_with(cb, 0, jt, count, kt, dst);
 }
 
 AVX512_TARGET static void pack_conv_t_panel(const void *ctx, int jt, int count, int kt, uint16_t *dst) {
@@ -490,15 +463,6 @@ AVX512_TARGET static conv_b conv_setup(int cin, int kh, int kw, int ntotal, int 
 
 int lfosa_bf16_conv_same_supported(int h, int w, int kh, int kw) {
     return kh % 2 == 1 && kw % 2 == 1 && h > 0 && w > 0;
-}
-
-void lfosa_bf16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
-                                  const float *x, int n0, int n1, const float *weight, float *out, int ldc) {
-    int k = cin * kh * kw;
-    if (cout <= 0 || n1 <= n0) return;
-    conv_b cb = conv_setup(cin, kh, kw, ntotal, h, w, x, n0, n1);
-    uint16_t *pa = pack_a_all(0, cout, k, weight, k);
-    amx_run(cout, cb.pixels, (k + 31) / 32, 1, 0, pa, out + (size_t)n0 * h * w, ldc, pack_conv_panel, &cb);
 }
 
 void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
@@ -739,9 +703,19 @@ AVX512_TARGET static void igemm_pool(const igemm_geom *g, const float *map, cons
     }
 }
 
-AMX_TARGET static void igemm_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
-                                          const float *x, int n0, int n1, const float *weight,
-                                          const float *scale, const float *shift, int relu, float *out) {
+// map [cout, q] → out[co · ldc + (n·h + y)·w + x] (the valid columns x < w).
+static void igemm_store(const igemm_geom *g, const float *map, int n, float *out, long ldc) {
+    long ldm = (long)g->nqt * 16;
+    for (int co = 0; co < g->cout; co++)
+        for (int y = 0; y < g->h; y++)
+            memcpy(out + co * ldc + ((size_t)n * g->h + y) * g->w, map + co * ldm + (size_t)y * g->wp, sizeof(float) * g->w);
+}
+
+// Images [n0, n1): with `scale`, the pooled inference block into out [cout, ntotal, h/2, w/2];
+// without, the plain convolution into out[co · ldc + (n·h + y)·w + x].
+AMX_TARGET static void igemm_conv(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                  const float *x, int n0, int n1, const float *weight,
+                                  const float *scale, const float *shift, int relu, float *out, long ldc) {
     igemm_geom g = igemm_geometry(cout, cin, kh, kw, h, w);
     uint16_t *pa = igemm_pack_weights(&g, weight);
     // in place: cin / 2 planes of pairs; unfolded: cin planes of single values
@@ -783,10 +757,17 @@ AMX_TARGET static void igemm_pool_forward(int cout, int cin, int kh, int kw, int
         igemm_fill_planes(&g, x, ntotal, n, planes);
         if (!g.in_place) igemm_fill_rows(&g, planes, rows);
         igemm_multiply(&g, pa, base, stride, igemm_map);
-        igemm_pool(&g, igemm_map, scale, shift, relu, ntotal, n, out);
+        if (scale) igemm_pool(&g, igemm_map, scale, shift, relu, ntotal, n, out);
+        else igemm_store(&g, igemm_map, n, out, ldc);
     }
     _tile_release();
     if (base != stackbase) free(base);
+}
+
+void lfosa_bf16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                  const float *x, int n0, int n1, const float *weight, float *out, int ldc) {
+    if (cout <= 0 || cin <= 0 || n1 <= n0) return;
+    igemm_conv(cout, cin, kh, kw, ntotal, h, w, x, n0, n1, weight, NULL, NULL, 0, out, ldc);
 }
 
 int lfosa_bf16_conv_same_pool_supported(int h, int w, int kh, int kw) {
@@ -797,7 +778,7 @@ void lfosa_bf16_conv_same_pool_forward(int cout, int cin, int kh, int kw, int nt
                                        const float *x, int n0, int n1, const float *weight,
                                        const float *scale, const float *shift, int relu, float *out) {
     if (cout <= 0 || cin <= 0 || n1 <= n0) return;
-    igemm_pool_forward(cout, cin, kh, kw, ntotal, h, w, x, n0, n1, weight, scale, shift, relu, out);
+    igemm_conv(cout, cin, kh, kw, ntotal, h, w, x, n0, n1, weight, scale, shift, relu, out, 0);
 }
 
 #else

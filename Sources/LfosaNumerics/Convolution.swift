@@ -255,9 +255,12 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
         }
         let direct = usesDirectBFloat16(h: h, w: w, ho: ho, wo: wo)
         var dx = Tensor(shape: needInput ? x.shape : [0])
-        let slot = min(n, imagesPerChunkOverride ?? max(1, Self.unfoldBudget / max(1, k * ho * wo))) * ho * wo * k
+        let slot = direct ? 0 : min(n, imagesPerChunkOverride ?? max(1, Self.unfoldBudget / max(1, k * ho * wo))) * ho * wo * k
         let maxWorkers = max(1, ParallelConfiguration.workers)
         if dcolWorkspace.count < maxWorkers * slot { dcolWorkspace = [Float](repeating: 0, count: maxWorkers * slot) }
+        // Direct kernels: the input gradient of a "same" convolution is the "same" convolution
+        // of g with the kernel flipped and its channel axes swapped.
+        let flipped = direct && needInput ? flippedWeight() : []
         let weightCount = weight.count
         // One weight-gradient accumulator per worker, summed in worker order afterwards.
         var partials = [Float](repeating: 0, count: maxWorkers * weightCount)
@@ -286,6 +289,15 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                                                parallel: parallel, precision: matmulPrecision)
                                 }
                                 guard needInput else { return }
+                                if direct {
+                                    flipped.withUnsafeBufferPointer { fp in
+                                        lfosa_bf16_conv_same_forward(
+                                            Int32(inputChannels), Int32(outputChannels), Int32(kernelHeight),
+                                            Int32(kernelWidth), Int32(n), Int32(h), Int32(w), gp.baseAddress, Int32(n0),
+                                            Int32(n1), fp.baseAddress, dxp.baseAddress, Int32(cols))
+                                    }
+                                    return
+                                }
                                 let dc = UnsafeMutableBufferPointer(rebasing: dcAll[(worker * slot)..<((worker + 1) * slot)])
                                 GEMM.sgemm(CblasTrans, CblasNoTrans, m: k, n: chunkCols, k: outputChannels,
                                            a: wp.baseAddress, lda: k, b: gChunk, ldb: cols,
@@ -307,6 +319,21 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
             }
         }
         return dx
+    }
+
+    /// The weight as `[Cin, Cout, kh, kw]` with each kernel rotated by 180°.
+    private func flippedWeight() -> [Float] {
+        let kh = kernelHeight, kw = kernelWidth, cin = inputChannels, cout = outputChannels
+        var f = [Float](repeating: 0, count: weight.count)
+        weight.value.withUnsafeBufferPointer { wp in
+            for co in 0..<cout {
+                for ci in 0..<cin {
+                    let src = (co * cin + ci) * kh * kw, dst = (ci * cout + co) * kh * kw
+                    for i in 0..<(kh * kw) { f[dst + kh * kw - 1 - i] = wp[src + i] }
+                }
+            }
+        }
+        return f
     }
 
     /// Unfolds images `images` of `[Cin, N, H, W]` into rows `(ci, i, j)` × columns `(n, oy, ox)`.

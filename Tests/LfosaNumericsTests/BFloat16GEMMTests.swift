@@ -125,8 +125,14 @@ struct DirectBFloat16ConvolutionTests {
         let direct = conv.forward(x, mode: .inference)
         conv.allowsDirectBFloat16 = false
         let unfolded = conv.forward(x, mode: .inference)
+        // forward and input gradient run as an implicit GEMM (another summation order): equal
+        // to unfolding up to float32 rounding; the weight gradient shares the order: bit for bit
+        func close(_ a: [Float], _ b: [Float]) -> Bool {
+            let scale = max(1, b.map(abs).max() ?? 1)
+            return a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * scale }
+        }
         #expect(direct.shape == fp32.shape)
-        #expect(direct.data == unfolded.data)
+        #expect(close(direct.data, unfolded.data))
         #expect(direct.data != fp32.data)
         let fanIn = Float(cin * kernel * kernel)
         let worst = zip(direct.data, fp32.data).map { abs($0 - $1) }.max() ?? 0
@@ -146,7 +152,8 @@ struct DirectBFloat16ConvolutionTests {
         let b = gradients(direct: false, precision: .bfloat16)
         let c = gradients(direct: false, precision: .float32)
         #expect(a.dw == b.dw)
-        #expect(a.dx == b.dx)
+        #expect(close(a.dx, b.dx))
+        #expect(a.dx.count == x.count)
         #expect(a.dw != c.dw)
         let scale = c.dw.map(abs).max() ?? 1
         let worstDW = zip(a.dw, c.dw).map { abs($0 - $1) }.max() ?? 0

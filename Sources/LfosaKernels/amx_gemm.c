@@ -256,13 +256,14 @@ void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
     amx_run(m, n, (k + 31) / 32, alpha, beta, pa, c, ldc, pack_matrix_panel, &mb);
 }
 
-// ---- "same" convolution (stride 1, output size = input size) without an unfolded copy ----
+// ---- weight gradient of a "same" convolution for cin % 16 != 0: tiles built from the input ----
 //
-// The product is W [cout × K] · cols [K × pixels], K = cin·kh·kw. Row r = (ci, i, j) of cols
-// at pixel (image, y, x) is x[ci, image, y + i − kh/2, x + j − kw/2] (0 outside the plane),
-// so 16 consecutive pixels of one image row are 16 consecutive values of the input. The
-// images' input is rounded to bfloat16 once; each B tile row is then two masked 16-value
-// loads interleaved — no unfolded buffer, no repeated rounding.
+// (Other channel counts take the implicit GEMM below.) The product is g [cout × pixels] ·
+// colsᵀ, cols [K × pixels], K = cin·kh·kw. Row r = (ci, i, j) of cols at pixel (image, y, x)
+// is x[ci, image, y + i − kh/2, x + j − kw/2] (0 outside the plane), so 16 consecutive pixels
+// of one image row are 16 consecutive values of the input. The images' input is rounded to
+// bfloat16 once; each tile row is then masked 16-value loads of it, transposed into the tile
+// — no unfolded buffer, no repeated rounding.
 
 typedef struct {
     int k, h, w, pixels;
@@ -465,15 +466,6 @@ int lfosa_bf16_conv_same_supported(int h, int w, int kh, int kw) {
     return kh % 2 == 1 && kw % 2 == 1 && h > 0 && w > 0;
 }
 
-void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
-                                          const float *x, int n0, int n1, const float *g, int ldg,
-                                          float beta, float *dw) {
-    int k = cin * kh * kw;
-    if (cout <= 0 || n1 <= n0) return;
-    conv_b cb = conv_setup(cin, kh, kw, ntotal, h, w, x, n0, n1);
-    uint16_t *pa = pack_a_all(0, cout, cb.pixels, g + (size_t)n0 * h * w, ldg);
-    amx_run(cout, k, (cb.pixels + 31) / 32, 1, beta, pa, dw, k, pack_conv_t_panel, &cb);
-}
 
 
 // ---- inference: "same" convolution as an implicit GEMM → BN affine → 2×2 max-pool → ReLU ----
@@ -575,12 +567,15 @@ AVX512_TARGET static uint16_t *igemm_pack_weights(const igemm_geom *g, const flo
 }
 
 // Image `n` of x [cin, ntotal, h, w] → zero-padded bfloat16 planes (pairs when in place).
-AVX512_TARGET static void igemm_fill_planes(const igemm_geom *g, const float *x, int ntotal, int n, uint16_t *planes) {
+// Only the interior is written: `clear` (the first image of a call) zeroes the padding, which
+// later images of the call leave untouched.
+AVX512_TARGET static void igemm_fill_planes(const igemm_geom *g, const float *x, int ntotal, int n, uint16_t *planes,
+                                            int clear) {
     int h = g->h, w = g->w, wp = g->wp, ph = g->kh / 2, pw = g->kw / 2;
     size_t hw = (size_t)h * w;
     if (g->in_place) {
         uint32_t *dst = (uint32_t *)planes;
-        memset(dst, 0, sizeof(uint32_t) * (size_t)(g->cin / 2) * g->plane);
+        if (clear) memset(dst, 0, sizeof(uint32_t) * (size_t)(g->cin / 2) * g->plane);
         for (int c = 0; c < g->cin / 2; c++) {
             const float *x0 = x + ((size_t)(2 * c) * ntotal + n) * hw;
             const float *x1 = x0 + (size_t)ntotal * hw;
@@ -594,7 +589,7 @@ AVX512_TARGET static void igemm_fill_planes(const igemm_geom *g, const float *x,
                 }
         }
     } else {
-        memset(planes, 0, sizeof(uint16_t) * (size_t)g->cin * g->plane);
+        if (clear) memset(planes, 0, sizeof(uint16_t) * (size_t)g->cin * g->plane);
         for (int c = 0; c < g->cin; c++) {
             const float *xc = x + ((size_t)c * ntotal + n) * hw;
             uint16_t *d = planes + (size_t)c * g->plane + ph * wp + pw;
@@ -671,6 +666,53 @@ AMX_TARGET static void igemm_multiply(const igemm_geom *g, const uint16_t *pa, c
             if (two_m) {
                 _tile_stored(2, m0 + 16 * ldm, ldm);
                 if (two_n) _tile_stored(3, m0 + 16 * ldm + 64, ldm);
+            }
+        }
+    }
+}
+
+// w % 16 == 0, cout % 16 == 0, no pooling: column tiles are 16-pixel row segments (q0 = y·wp + x0,
+// tile loads need no alignment), so the accumulators go straight to out — rows `ldc` floats
+// apart from `dst` (image n's first pixel) — and no padding column is computed.
+AMX_TARGET static void igemm_multiply_rows(const igemm_geom *g, const uint16_t *pa, const char *const *base, long stride,
+                                           float *dst, long ldc) {
+    int kt = g->kt, mt = g->mt, strips = g->w / 16, tiles = g->h * strips;
+    long ldo = ldc * 4;
+    for (int it = 0; it < mt; it += 2) {
+        int two_m = it + 1 < mt;
+        const uint16_t *a0 = pa + (size_t)it * kt * 512, *a1 = a0 + (size_t)kt * 512;
+        for (int jt = 0; jt < tiles; jt += 2) {
+            int two_n = jt + 1 < tiles;
+            int y0 = jt / strips, x0 = (jt % strips) * 16, y1 = (jt + 1) / strips, x1 = ((jt + 1) % strips) * 16;
+            long q0 = ((long)y0 * g->wp + x0) * 4, q1 = ((long)y1 * g->wp + x1) * 4;
+            _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+            if (two_m && two_n) {
+                for (int kb = 0; kb < kt; kb++) {
+                    _tile_loadd(4, a0 + kb * 512, 64);
+                    _tile_loadd(6, base[kb] + q0, stride);
+                    _tile_loadd(7, base[kb] + q1, stride);
+                    _tile_loadd(5, a1 + kb * 512, 64);
+                    _tile_dpbf16ps(0, 4, 6);
+                    _tile_dpbf16ps(1, 4, 7);
+                    _tile_dpbf16ps(2, 5, 6);
+                    _tile_dpbf16ps(3, 5, 7);
+                }
+            } else {
+                for (int kb = 0; kb < kt; kb++) {
+                    _tile_loadd(4, a0 + kb * 512, 64);
+                    _tile_loadd(6, base[kb] + q0, stride);
+                    _tile_dpbf16ps(0, 4, 6);
+                    if (two_n) { _tile_loadd(7, base[kb] + q1, stride); _tile_dpbf16ps(1, 4, 7); }
+                    if (two_m) { _tile_loadd(5, a1 + kb * 512, 64); _tile_dpbf16ps(2, 5, 6); }
+                }
+            }
+            char *o0 = (char *)(dst + (size_t)it * 16 * ldc + (size_t)y0 * g->w + x0);
+            char *o1 = (char *)(dst + (size_t)it * 16 * ldc + (size_t)y1 * g->w + x1);
+            _tile_stored(0, o0, ldo);
+            if (two_n) _tile_stored(1, o1, ldo);
+            if (two_m) {
+                _tile_stored(2, o0 + 16 * ldo, ldo);
+                if (two_n) _tile_stored(3, o1 + 16 * ldo, ldo);
             }
         }
     }
@@ -753,15 +795,192 @@ AMX_TARGET static void igemm_conv(int cout, int cin, int kh, int kw, int ntotal,
     cfg.palette_id = 1;
     for (int t = 0; t < 8; t++) { cfg.rows[t] = 16; cfg.colsb[t] = 64; }
     _tile_loadconfig(&cfg);
+    int rows_direct = !scale && w % 16 == 0 && cout % 16 == 0;
     for (int n = n0; n < n1; n++) {
-        igemm_fill_planes(&g, x, ntotal, n, planes);
+        igemm_fill_planes(&g, x, ntotal, n, planes, n == n0);
         if (!g.in_place) igemm_fill_rows(&g, planes, rows);
+        if (rows_direct) {
+            igemm_multiply_rows(&g, pa, base, stride, out + (size_t)n * h * w, ldc);
+            continue;
+        }
         igemm_multiply(&g, pa, base, stride, igemm_map);
         if (scale) igemm_pool(&g, igemm_map, scale, shift, relu, ntotal, n, out);
         else igemm_store(&g, igemm_map, n, out, ldc);
     }
     _tile_release();
     if (base != stackbase) free(base);
+}
+
+// ---- weight gradient as an implicit GEMM (cin % 16 == 0) ----
+//
+// dW[co][ci, i, j] = Σ over the images' padded pixels q of g[co][q] · plane_ci[q + i·wp + j]
+// (q = y·wp + x as in the forward; g is 0 at the dropped columns x ≥ w, so they add nothing).
+// A = g in bfloat16, [cout, q] rows: a tile (16 channels × 32 q) loads in place. B tile rows are
+// q pairs and its 16 columns 16 input channels at one kernel offset: the input is transposed
+// once per image into "pair rows" T[m][ci] = (plane_ci[2m + parity], plane_ci[2m + parity + 1])
+// for both parities, so an offset's shift s reads parity s & 1 at row (q0 + s − parity) / 2 —
+// again in place. The accumulators stay in tiles across the call's images.
+
+typedef struct {
+    igemm_geom c;             // the forward geometry (single-channel planes)
+    int q32;                  // 32-wide q tiles
+    int gstride;              // bfloat16 per g row (q32 · 32)
+    int mrows;                // pair rows per parity
+    int cgroups;              // cin / 16
+    int kt;                   // k tiles: offsets × cgroups
+} igemm_dw_geom;
+
+static __thread uint16_t *dw_g = NULL;
+static __thread size_t dw_g_cap = 0;
+static __thread uint16_t *dw_t = NULL;
+static __thread size_t dw_t_cap = 0;
+static __thread float *dw_acc = NULL;
+static __thread size_t dw_acc_cap = 0;
+
+// Planes of one image (single channels, igemm layout) → pair rows of both parities.
+static void dw_transpose(const igemm_dw_geom *d, const uint16_t *planes, uint32_t *t) {
+    int cin = d->c.cin;
+    uint32_t rows[16][16] __attribute__((aligned(64)));
+    for (int par = 0; par < 2; par++) {
+        uint32_t *tp = t + (size_t)par * d->mrows * cin;
+        for (int cg = 0; cg < d->cgroups; cg++)
+            for (int m0 = 0; m0 < d->mrows; m0 += 16) {
+                // rows[j] = 16 pairs of channel cg·16 + j starting at value 2·m0 + par
+                for (int j = 0; j < 16; j++)
+                    memcpy(rows[j], planes + (size_t)(cg * 16 + j) * d->c.plane + 2 * m0 + par, 64);
+                uint32_t tile[256] __attribute__((aligned(64)));
+                transpose_pairs((const uint32_t (*)[16])rows, (uint16_t *)tile);
+                for (int p = 0; p < 16; p++) memcpy(tp + (size_t)(m0 + p) * cin + cg * 16, tile + p * 16, 64);
+            }
+    }
+}
+
+// g of image n (rows co · ldg + n·h·w) → bfloat16 rows in the padded q layout, 0 elsewhere.
+AVX512_TARGET static void dw_fill_g(const igemm_dw_geom *d, const float *g, long ldg, int n, uint16_t *dst) {
+    int h = d->c.h, w = d->c.w, wp = d->c.wp;
+    memset(dst, 0, sizeof(uint16_t) * (size_t)d->c.mt * 16 * d->gstride);
+    for (int co = 0; co < d->c.cout; co++) {
+        const float *src = g + co * ldg + (size_t)n * h * w;
+        uint16_t *row = dst + (size_t)co * d->gstride;
+        for (int y = 0; y < h; y++)
+            for (int xs = 0; xs < w; xs += 16) {
+                int cnt = w - xs < 16 ? w - xs : 16;
+                _mm256_mask_storeu_epi16(row + (size_t)y * wp + xs, (__mmask16)((1u << cnt) - 1),
+                                         bf16x16(load_masked(src + (size_t)y * w + xs, cnt)));
+            }
+    }
+}
+
+AMX_TARGET static void igemm_weight_gradient(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                             const float *x, int n0, int n1, const float *g, long ldg,
+                                             float beta, float *dw) {
+    igemm_dw_geom d;
+    d.c = igemm_geometry(cout, cin, kh, kw, h, w);
+    d.c.in_place = 0;                                      // single-channel planes
+    d.q32 = (d.c.nq + 31) / 32;
+    d.gstride = d.q32 * 32;
+    int reach = d.gstride + (kh - 1) * d.c.wp + (kw - 1) + 1;   // values a pair row may read
+    d.mrows = (reach / 2 + 16) / 16 * 16;
+    int need = 2 * d.mrows + 32;                           // plane values the transpose reads
+    if (d.c.plane < need) d.c.plane = (need + 15) / 16 * 16;
+    d.cgroups = cin / 16;
+    d.kt = d.c.offsets * d.cgroups;
+    int images = n1 - n0, mt = d.c.mt;
+    uint16_t *planes = reserve(&igemm_planes, &igemm_planes_cap, (size_t)d.c.plane * cin);
+    size_t gsize = (size_t)mt * 16 * d.gstride, tsize = (size_t)2 * d.mrows * cin * 2;   // uint16 units
+    uint16_t *gb = reserve(&dw_g, &dw_g_cap, gsize * images);
+    uint16_t *tb = reserve(&dw_t, &dw_t_cap, tsize * images);
+    size_t accn = (size_t)mt * 16 * d.kt * 16;
+    if (dw_acc_cap < accn) {
+        free(dw_acc);
+        dw_acc = aligned_alloc(64, (accn * sizeof(float) + 63) & ~(size_t)63);
+        dw_acc_cap = dw_acc ? accn : 0;
+    }
+    if (!planes || !gb || !tb || !dw_acc) abort();
+    for (int i = 0; i < images; i++) {
+        igemm_fill_planes(&d.c, x, ntotal, n0 + i, planes, i == 0);
+        dw_transpose(&d, planes, (uint32_t *)(tb + tsize * i));
+        dw_fill_g(&d, g, ldg, n0 + i, gb + gsize * i);
+    }
+    tile_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette_id = 1;
+    for (int t = 0; t < 8; t++) { cfg.rows[t] = 16; cfg.colsb[t] = 64; }
+    _tile_loadconfig(&cfg);
+    long astride = (long)d.gstride * 2, bstride = (long)cin * 4, ldacc = (long)d.kt * 16 * 4;
+    for (int it = 0; it < mt; it += 2) {
+        int two_m = it + 1 < mt;
+        for (int kb = 0; kb < d.kt; kb += 2) {
+            int two_n = kb + 1 < d.kt;
+            size_t boff[2];                                // bytes into image's pair rows
+            int bpar[2];
+            for (int q = 0; q < 2; q++) {
+                int kk = two_n || q == 0 ? kb + q : kb;
+                int offset = kk / d.cgroups, cg = kk % d.cgroups;
+                int s = (offset / kw) * d.c.wp + offset % kw;
+                bpar[q] = s & 1;
+                // parity block, then row (s − parity) / 2, channel group cg
+                boff[q] = ((size_t)bpar[q] * d.mrows * cin + (size_t)(s - bpar[q]) / 2 * cin + cg * 16) * 4;
+            }
+            _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+            for (int i = 0; i < images; i++) {
+                const char *ga = (const char *)(gb + gsize * i) + (long)it * 16 * astride;
+                const char *tt = (const char *)(tb + tsize * i);
+                const char *b0 = tt + boff[0], *b1 = tt + boff[1];
+                for (int qt = 0; qt < d.q32; qt++) {
+                    long qa = (long)qt * 64, qb = (long)qt * 16 * bstride;   // 32 q: 64 bytes of g, 16 pair rows
+                    _tile_loadd(4, ga + qa, astride);
+                    _tile_loadd(6, b0 + qb, bstride);
+                    _tile_dpbf16ps(0, 4, 6);
+                    if (two_n) { _tile_loadd(7, b1 + qb, bstride); _tile_dpbf16ps(1, 4, 7); }
+                    if (two_m) {
+                        _tile_loadd(5, ga + 16 * astride + qa, astride);
+                        _tile_dpbf16ps(2, 5, 6);
+                        if (two_n) _tile_dpbf16ps(3, 5, 7);
+                    }
+                }
+            }
+            char *acc = (char *)dw_acc + (long)it * 16 * ldacc + (long)kb * 64;
+            _tile_stored(0, acc, ldacc);
+            if (two_n) _tile_stored(1, acc + 64, ldacc);
+            if (two_m) {
+                _tile_stored(2, acc + 16 * ldacc, ldacc);
+                if (two_n) _tile_stored(3, acc + 16 * ldacc + 64, ldacc);
+            }
+        }
+    }
+    _tile_release();
+    // acc [co][kb·16 + col], kb = offset · cgroups + cg → dw [co][ci · offsets + offset]:
+    // 16 channels of one offset at a time, `offsets` apart
+    int offsets = d.c.offsets;
+    __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                       _mm512_set1_epi32(offsets));
+    __m512 vbeta = _mm512_set1_ps(beta);
+    for (int co = 0; co < cout; co++) {
+        const float *arow = dw_acc + (size_t)co * d.kt * 16;
+        float *drow = dw + (size_t)co * cin * offsets;
+        for (int kb = 0; kb < d.kt; kb++) {
+            int offset = kb / d.cgroups, cg = kb % d.cgroups;
+            float *base = drow + (size_t)cg * 16 * offsets + offset;
+            __m512 v = _mm512_load_ps(arow + kb * 16);
+            if (beta != 0) v = _mm512_fmadd_ps(_mm512_i32gather_ps(lanes, base, 4), vbeta, v);
+            _mm512_i32scatter_ps(base, lanes, v, 4);
+        }
+    }
+}
+
+void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                          const float *x, int n0, int n1, const float *g, int ldg,
+                                          float beta, float *dw) {
+    int k = cin * kh * kw;
+    if (cout <= 0 || n1 <= n0) return;
+    if (cin % 16 == 0) {
+        igemm_weight_gradient(cout, cin, kh, kw, ntotal, h, w, x, n0, n1, g, ldg, beta, dw);
+        return;
+    }
+    conv_b cb = conv_setup(cin, kh, kw, ntotal, h, w, x, n0, n1);
+    uint16_t *pa = pack_a_all(0, cout, cb.pixels, g + (size_t)n0 * h * w, ldg);
+    amx_run(cout, k, (cb.pixels + 31) / 32, 1, beta, pa, dw, k, pack_conv_t_panel, &cb);
 }
 
 void lfosa_bf16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,

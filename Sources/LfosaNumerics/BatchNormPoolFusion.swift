@@ -4,6 +4,7 @@ struct PooledTrainingState {
     var means: [Float]
     var inverseStd: [Float]
     var argmax: [Int32]          // per pooled output: index of its window's maximum in `input`
+    var maxInput: [Float]        // per pooled output: `input` at that index
     var output: Tensor           // pooled output (after the ReLU when `relu`)
     var relu: Bool
 }
@@ -23,11 +24,16 @@ extension BatchNorm {
             scale[c] = gamma.value[c] * invStd[c]
             shift[c] = beta.value[c] - means[c] * scale[c]
         }
-        var argmax = [Int32](repeating: 0, count: channels * x.shape[1] * (x.shape[2] / 2) * (x.shape[3] / 2))
+        let pooled = channels * x.shape[1] * (x.shape[2] / 2) * (x.shape[3] / 2)
+        var argmax = [Int32](repeating: 0, count: pooled)
+        var maxInput = [Float](repeating: 0, count: pooled)
         let out = argmax.withUnsafeMutableBufferPointer { am in
-            MaxPool2x2Kernel.pool(x, argmax: am.baseAddress, affine: (scale, shift), relu: relu)
+            maxInput.withUnsafeMutableBufferPointer { mi in
+                MaxPool2x2Kernel.pool(x, argmax: am.baseAddress, affine: (scale, shift), relu: relu, maxInput: mi.baseAddress)
+            }
         }
-        pooledState = PooledTrainingState(input: x, means: means, inverseStd: invStd, argmax: argmax, output: out, relu: relu)
+        pooledState = PooledTrainingState(input: x, means: means, inverseStd: invStd, argmax: argmax, maxInput: maxInput,
+                                          output: out, relu: relu)
         return out
     }
 
@@ -47,37 +53,27 @@ extension BatchNorm {
         let needInput = computesInputGradient
         let relu = state.relu
         let dxCount = needInput ? x.count : 0
-        let dxData = [Float](unsafeUninitializedCapacity: dxCount) { dxp, initialized in
+        let gammas = gamma.value
+        let dxData = [Float](unsafeUninitializedCapacity: dxCount) { dxBuffer, initialized in
         initialized = dxCount   // every element is written below (first pass of each channel)
-        g.data.withUnsafeBufferPointer { gp in
-            x.data.withUnsafeBufferPointer { xp in
-                state.argmax.withUnsafeBufferPointer { am in
-                    state.output.data.withUnsafeBufferPointer { yp in
-                        do {
+        g.data.withUnsafeBufferPointer { gBuffer in
+            x.data.withUnsafeBufferPointer { xBuffer in
+                state.argmax.withUnsafeBufferPointer { amBuffer in
+                    state.maxInput.withUnsafeBufferPointer { miBuffer in
+                        state.output.data.withUnsafeBufferPointer { yBuffer in
                             dGamma.withUnsafeMutableBufferPointer { dg in
                                 dBeta.withUnsafeMutableBufferPointer { db in
+                                    let box = (g: gBuffer.baseAddress!, x: xBuffer.baseAddress!, am: amBuffer.baseAddress!,
+                                               mi: miBuffer.baseAddress!, y: yBuffer.baseAddress!, dx: dxBuffer.baseAddress,
+                                               dg: dg.baseAddress!, db: db.baseAddress!)
                                     parallelChunks(channels, minimumPerWorker: max(1, 4096 / max(plane, 1))) { lo, hi in
                                         for c in lo..<hi {
-                                            let m = state.means[c], inv = state.inverseStd[c]
-                                            var sg: Float = 0, sgx: Float = 0
-                                            for k in (c * per)..<((c + 1) * per) {
-                                                let gv = relu && yp[k] <= 0 ? 0 : gp[k]
-                                                sg += gv
-                                                sgx += gv * ((xp[Int(am[k])] - m) * inv)
-                                            }
-                                            dg[c] = sgx; db[c] = sg
-                                            guard needInput else { continue }
-                                            let scale = gamma.value[c] * inv / Float(plane)
-                                            let count = Float(plane)
-                                            let a = -scale * sg, b = -scale * sgx * inv
-                                            // dx = scale·(−Σdy − x̂·Σdy·x̂) everywhere, + scale·M·dy at the maxima
-                                            for k in (c * plane)..<((c + 1) * plane) {
-                                                dxp[k] = a + b * (xp[k] - m)
-                                            }
-                                            for k in (c * per)..<((c + 1) * per) {
-                                                let gv = relu && yp[k] <= 0 ? 0 : gp[k]
-                                                dxp[Int(am[k])] += scale * count * gv
-                                            }
+                                            Self.backwardPooledChannel(
+                                                g: box.g + c * per, maxInput: box.mi + c * per, output: box.y + c * per,
+                                                argmax: box.am + c * per, count: per, x: box.x + c * plane, plane: plane,
+                                                dx: needInput ? box.dx.map { $0 + c * plane } : nil, channelBase: c * plane,
+                                                mean: state.means[c], inverseStd: state.inverseStd[c], gamma: gammas[c],
+                                                relu: relu, dGamma: box.dg + c, dBeta: box.db + c)
                                         }
                                     }
                                 }
@@ -93,5 +89,57 @@ extension BatchNorm {
             beta.gradient[c] += dBeta[c]
         }
         return Tensor(shape: needInput ? x.shape : [0], data: dxData)
+    }
+
+    /// One channel of `backwardPooled`, 16 lanes at a time: Σ dy and Σ dy·x̂ over the pooled
+    /// positions (x̂ from the input kept at each maximum), then dx over the plane, then the
+    /// scatter at the maxima (`argmax` holds indices into the whole input: `channelBase` is
+    /// this channel's first).
+    @inline(__always)
+    static func backwardPooledChannel(g: UnsafePointer<Float>, maxInput: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                                      argmax: UnsafePointer<Int32>, count per: Int, x: UnsafePointer<Float>, plane: Int,
+                                      dx: UnsafeMutablePointer<Float>?, channelBase: Int, mean m: Float, inverseStd inv: Float,
+                                      gamma: Float, relu: Bool, dGamma: UnsafeMutablePointer<Float>,
+                                      dBeta: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD16<Float>
+        let zero = V(repeating: 0)
+        var vg = zero, vgx = zero
+        var k = 0
+        while k + 16 <= per {
+            var gv = UnsafeRawPointer(g + k).loadUnaligned(as: V.self)
+            if relu { gv.replace(with: zero, where: UnsafeRawPointer(output + k).loadUnaligned(as: V.self) .<= zero) }
+            vg += gv
+            vgx += gv * (UnsafeRawPointer(maxInput + k).loadUnaligned(as: V.self) - m)
+            k += 16
+        }
+        var sg = vg.sum(), sgx = vgx.sum()
+        while k < per {
+            let gv = relu && output[k] <= 0 ? 0 : g[k]
+            sg += gv
+            sgx += gv * (maxInput[k] - m)
+            k += 1
+        }
+        sgx *= inv
+        dGamma.pointee = sgx
+        dBeta.pointee = sg
+        guard let dx else { return }
+        let scale = gamma * inv / Float(plane)
+        let a = -scale * sg, b = -scale * sgx * inv
+        // dx = scale·(−Σdy − x̂·Σdy·x̂) everywhere, + scale·M·dy at the maxima
+        var i = 0
+        while i + 16 <= plane {
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(dx + i).storeBytes(of: a + b * (xv - m), as: V.self)
+            i += 16
+        }
+        while i < plane {
+            dx[i] = a + b * (x[i] - m)
+            i += 1
+        }
+        let peak = scale * Float(plane)
+        for k in 0..<per {
+            let gv = relu && output[k] <= 0 ? 0 : g[k]
+            dx[Int(argmax[k]) - channelBase] += peak * gv
+        }
     }
 }

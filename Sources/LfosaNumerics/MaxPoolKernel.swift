@@ -9,8 +9,11 @@
 enum MaxPool2x2Kernel {
     /// Pools every plane of `[C, N, H, W]` in parallel. `argmax`, when given, receives for each
     /// output the index of its window's maximum in `x`; `affine` is per channel.
+    /// `maxInput`, when given with `argmax`, receives the input value at each window's maximum
+    /// (before the affine), so a backward pass can use it without a gather.
     static func pool(_ x: Tensor, argmax: UnsafeMutablePointer<Int32>?,
-                     affine: (scale: [Float], shift: [Float])? = nil, relu: Bool = false) -> Tensor {
+                     affine: (scale: [Float], shift: [Float])? = nil, relu: Bool = false,
+                     maxInput: UnsafeMutablePointer<Float>? = nil) -> Tensor {
         precondition(x.shape.count == 4, "2×2 pooling expects [C, N, H, W], got \(x.shape)")
         let c = x.shape[0], n = x.shape[1], h = x.shape[2], w = x.shape[3]
         precondition(affine.map { $0.scale.count == c && $0.shift.count == c } ?? true, "one affine per channel")
@@ -21,6 +24,7 @@ enum MaxPool2x2Kernel {
                     for p in lo..<hi {
                         plane(xp.baseAddress! + p * h * w, h: h, w: w, out: out.baseAddress! + p * ho * wo,
                               argmax: argmax.map { $0 + p * ho * wo }, base: Int32(p * h * w),
+                              maxInput: maxInput.map { $0 + p * ho * wo },
                               scale: affine?.scale[p / n] ?? 1, shift: affine?.shift[p / n] ?? 0,
                               affine: affine != nil, relu: relu)
                     }
@@ -31,7 +35,7 @@ enum MaxPool2x2Kernel {
 
     @inline(__always)
     static func plane(_ x: UnsafePointer<Float>, h: Int, w: Int, out: UnsafeMutablePointer<Float>,
-                      argmax: UnsafeMutablePointer<Int32>?, base: Int32,
+                      argmax: UnsafeMutablePointer<Int32>?, base: Int32, maxInput: UnsafeMutablePointer<Float>? = nil,
                       scale: Float = 1, shift: Float = 0, affine: Bool = false, relu: Bool = false) {
         let ho = h / 2, wo = w / 2
         let w32 = Int32(w)
@@ -40,8 +44,9 @@ enum MaxPool2x2Kernel {
             let r0 = x + 2 * oy * w, r1 = r0 + w, o = out + oy * wo
             var ox = 0
             while ox + 8 <= wo {
-                var top = UnsafeRawPointer(r0 + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
-                var bottom = UnsafeRawPointer(r1 + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                let rawTop = UnsafeRawPointer(r0 + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                let rawBottom = UnsafeRawPointer(r1 + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                var top = rawTop, bottom = rawBottom
                 if affine {
                     top = top * scale + shift
                     bottom = bottom * scale + shift
@@ -57,6 +62,14 @@ enum MaxPool2x2Kernel {
                     let start = SIMD8<Int32>(repeating: base + Int32(2 * oy * w + 2 * ox)) &+ lane
                     let idx = start &+ na &* (one &+ nb &* (SIMD8<Int32>(repeating: w32 - 1) &+ nc))
                     UnsafeMutableRawPointer(argmax + oy * wo + ox).storeBytes(of: idx, as: SIMD8<Int32>.self)
+                    if let maxInput {
+                        // the first maximum in the order a, b, c, d, as the index above
+                        var v = rawBottom.oddHalf
+                        v.replace(with: rawBottom.evenHalf, where: c .== m)
+                        v.replace(with: rawTop.oddHalf, where: b .== m)
+                        v.replace(with: rawTop.evenHalf, where: a .== m)
+                        UnsafeMutableRawPointer(maxInput + oy * wo + ox).storeBytes(of: v, as: SIMD8<Float>.self)
+                    }
                 }
                 if relu { m = vmax(m, SIMD8<Float>(repeating: 0)) }
                 UnsafeMutableRawPointer(o + ox).storeBytes(of: m, as: SIMD8<Float>.self)
@@ -71,6 +84,9 @@ enum MaxPool2x2Kernel {
                 if let argmax {
                     let na: Int32 = a != m ? 1 : 0, nb: Int32 = b != m ? 1 : 0, nc: Int32 = c != m ? 1 : 0
                     argmax[oy * wo + ox] = base + Int32(2 * oy * w + 2 * ox) + na * (1 + nb * (w32 - 1 + nc))
+                    if let maxInput {
+                        maxInput[oy * wo + ox] = na == 0 ? r0[2 * ox] : nb == 0 ? r0[2 * ox + 1] : nc == 0 ? r1[2 * ox] : r1[2 * ox + 1]
+                    }
                 }
                 o[ox] = relu ? max(m, 0) : m
                 ox += 1

@@ -25,12 +25,16 @@ extension BatchNorm {
             shift[c] = beta.value[c] - means[c] * scale[c]
         }
         let pooled = channels * x.shape[1] * (x.shape[2] / 2) * (x.shape[3] / 2)
-        var argmax = [Int32](repeating: 0, count: pooled)
-        var maxInput = [Float](repeating: 0, count: pooled)
-        let out = argmax.withUnsafeMutableBufferPointer { am in
-            maxInput.withUnsafeMutableBufferPointer { mi in
-                MaxPool2x2Kernel.pool(x, argmax: am.baseAddress, affine: (scale, shift), relu: relu, maxInput: mi.baseAddress)
+        // the pooling writes an index and an input value for every pooled output
+        var out = Tensor(shape: [0])
+        var maxInput = [Float]()
+        let argmax = [Int32](unsafeUninitializedCapacity: pooled) { am, amCount in
+            maxInput = [Float](unsafeUninitializedCapacity: pooled) { mi, miCount in
+                out = MaxPool2x2Kernel.pool(x, argmax: am.baseAddress, affine: (scale, shift), relu: relu,
+                                            maxInput: mi.baseAddress)
+                miCount = pooled
             }
+            amCount = pooled
         }
         pooledState = PooledTrainingState(input: x, means: means, inverseStd: invStd, argmax: argmax, maxInput: maxInput,
                                           output: out, relu: relu)

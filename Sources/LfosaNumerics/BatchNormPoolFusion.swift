@@ -1,3 +1,5 @@
+import LfosaKernels
+
 /// What `BatchNorm.forwardTrainingPooled` keeps for its backward pass.
 struct PooledTrainingState {
     var input: Tensor            // the batch norm's input (shared storage, not a copy)
@@ -72,6 +74,15 @@ extension BatchNorm {
                                                dg: dg.baseAddress!, db: db.baseAddress!)
                                     parallelChunks(channels, minimumPerWorker: max(1, 4096 / max(plane, 1))) { lo, hi in
                                         for c in lo..<hi {
+                                            if KernelDispatch.hasAVX512 {
+                                                lfosa_bn_pool_backward_channel(
+                                                    box.g + c * per, box.mi + c * per, box.y + c * per, box.am + c * per,
+                                                    Int32(per), box.x + c * plane, Int32(plane),
+                                                    needInput ? box.dx.map { $0 + c * plane } : nil, Int32(c * plane),
+                                                    state.means[c], state.inverseStd[c], gammas[c], relu ? 1 : 0,
+                                                    box.dg + c, box.db + c)
+                                                continue
+                                            }
                                             Self.backwardPooledChannel(
                                                 g: box.g + c * per, maxInput: box.mi + c * per, output: box.y + c * per,
                                                 argmax: box.am + c * per, count: per, x: box.x + c * plane, plane: plane,

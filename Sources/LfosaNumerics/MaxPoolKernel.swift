@@ -1,3 +1,5 @@
+import LfosaKernels
+
 /// Vectorised 2×2 stride-2 max pooling of one `h × w` plane (floor output size).
 ///
 /// Each output row reads two input rows 16 floats at a time, takes the vertical maximum, then
@@ -22,11 +24,18 @@ enum MaxPool2x2Kernel {
             x.data.withUnsafeBufferPointer { xp in
                 parallelChunks(c * n, minimumPerWorker: 8) { lo, hi in
                     for p in lo..<hi {
+                        let scale = affine?.scale[p / n] ?? 1, shift = affine?.shift[p / n] ?? 0
+                        if KernelDispatch.hasAVX512 {
+                            lfosa_pool2x2_plane(xp.baseAddress! + p * h * w, Int32(h), Int32(w), scale, shift,
+                                                affine != nil ? 1 : 0, relu ? 1 : 0, out.baseAddress! + p * ho * wo,
+                                                argmax.map { $0 + p * ho * wo }, Int32(p * h * w),
+                                                argmax == nil ? nil : maxInput.map { $0 + p * ho * wo })
+                            continue
+                        }
                         plane(xp.baseAddress! + p * h * w, h: h, w: w, out: out.baseAddress! + p * ho * wo,
                               argmax: argmax.map { $0 + p * ho * wo }, base: Int32(p * h * w),
                               maxInput: maxInput.map { $0 + p * ho * wo },
-                              scale: affine?.scale[p / n] ?? 1, shift: affine?.shift[p / n] ?? 0,
-                              affine: affine != nil, relu: relu)
+                              scale: scale, shift: shift, affine: affine != nil, relu: relu)
                     }
                 }
             }

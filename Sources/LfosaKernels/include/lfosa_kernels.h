@@ -1,7 +1,10 @@
 #ifndef LFOSA_KERNELS_H
 #define LFOSA_KERNELS_H
-// Hand-written CPU kernels the numeric core calls where OpenBLAS has none: a bfloat16 matrix
-// product on Intel AMX tiles (Sapphire Rapids and later). Everything else goes through cblas.
+#include <stdint.h>
+// Hand-written CPU kernels the numeric core calls where OpenBLAS has none: bfloat16 matrix
+// products and implicit-GEMM convolutions on Intel AMX tiles (Sapphire Rapids and later), and
+// AVX-512 versions of the training-time pooling / pooled batch-norm loops. Each family has a
+// runtime probe; everything else goes through cblas or Swift.
 
 // 1 when this CPU and kernel can run AMX-BF16 tiles (asks the kernel for the tile-data
 // permission on first call); 0 otherwise. Thread-safe; the answer never changes.
@@ -49,4 +52,25 @@ int lfosa_bf16_conv_same_pool_supported(int h, int w, int kh, int kw);
 void lfosa_bf16_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
                                        const float *x, int n0, int n1, const float *weight,
                                        const float *scale, const float *shift, int relu, float *out);
+
+// 1 when this CPU and kernel can run AVX-512 (F, BW, VL); 0 otherwise. Thread-safe.
+int lfosa_avx512_available(void);
+
+// 2×2 stride-2 max-pool of one h × w plane (floor output size) into out [h/2, w/2]: with
+// `affine` the inputs are scale·x + shift (multiply, then add), with `relu` the output is
+// clamped at 0 (after the maximum). With `argmax`, each output's window maximum (the first in
+// row-major order) as base + its index in the plane; with `max_input` too, x at that index.
+// Only call when lfosa_avx512_available().
+void lfosa_pool2x2_plane(const float *x, int h, int w, float scale, float shift, int affine, int relu,
+                         float *out, int32_t *argmax, int32_t base, float *max_input);
+
+// Backward of batch norm (batch statistics) + that pooling (+ ReLU) for one channel: g, output,
+// argmax, max_input hold the channel's `per` pooled values (argmax indexing the whole input, the
+// channel's first element being channel_base), x its `plane` inputs. Writes Σ dy·x̂ and Σ dy
+// (dy = g, 0 where the ReLU clamped) to d_gamma, d_beta and, unless dx is NULL, the input
+// gradient dx [plane]. Only call when lfosa_avx512_available().
+void lfosa_bn_pool_backward_channel(const float *g, const float *max_input, const float *output,
+                                    const int32_t *argmax, int per, const float *x, int plane,
+                                    float *dx, int32_t channel_base, float mean, float inv_std,
+                                    float gamma, int relu, float *d_gamma, float *d_beta);
 #endif

@@ -718,6 +718,62 @@ AMX_TARGET static void igemm_multiply_rows(const igemm_geom *g, const uint16_t *
     }
 }
 
+// Pooled inference for w % 16 == 0: each block's two column tiles are the same 16 columns of
+// rows 2·yo and 2·yo + 1 (row segments, no padding column computed), pooled straight from the
+// accumulators into out [cout, ntotal, h/2, w/2] — no scratch map.
+AMX_TARGET static void igemm_pool_rows(const igemm_geom *g, const uint16_t *pa, const char *const *base, long stride,
+                                       const float *scale, const float *shift, int relu, int ntotal, int n, float *out) {
+    const __m512i even = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 15, 13, 11, 9, 7, 5, 3, 1);
+    const __m512 zero = _mm512_setzero_ps();
+    int kt = g->kt, mt = g->mt, strips = g->w / 16, ho = g->h / 2, wo = g->w / 2;
+    float acc[4][256] __attribute__((aligned(64)));
+    for (int it = 0; it < mt; it += 2) {
+        int two_m = it + 1 < mt;
+        const uint16_t *a0 = pa + (size_t)it * kt * 512, *a1 = a0 + (size_t)kt * 512;
+        for (int yo = 0; yo < ho; yo++)
+            for (int sx = 0; sx < strips; sx++) {
+                long q0 = ((long)(2 * yo) * g->wp + sx * 16) * 4, q1 = q0 + (long)g->wp * 4;
+                _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+                if (two_m) {
+                    for (int kb = 0; kb < kt; kb++) {
+                        _tile_loadd(4, a0 + kb * 512, 64);
+                        _tile_loadd(6, base[kb] + q0, stride);
+                        _tile_loadd(7, base[kb] + q1, stride);
+                        _tile_loadd(5, a1 + kb * 512, 64);
+                        _tile_dpbf16ps(0, 4, 6);
+                        _tile_dpbf16ps(1, 4, 7);
+                        _tile_dpbf16ps(2, 5, 6);
+                        _tile_dpbf16ps(3, 5, 7);
+                    }
+                } else {
+                    for (int kb = 0; kb < kt; kb++) {
+                        _tile_loadd(4, a0 + kb * 512, 64);
+                        _tile_loadd(6, base[kb] + q0, stride);
+                        _tile_loadd(7, base[kb] + q1, stride);
+                        _tile_dpbf16ps(0, 4, 6);
+                        _tile_dpbf16ps(1, 4, 7);
+                    }
+                }
+                _tile_stored(0, acc[0], 64);
+                _tile_stored(1, acc[1], 64);
+                if (two_m) { _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64); }
+                for (int r = 0; r <= two_m; r++)
+                    for (int row = 0; row < 16; row++) {
+                        int co = (it + r) * 16 + row;
+                        if (co >= g->cout) break;
+                        __m512 sv = _mm512_set1_ps(scale[co]), tv = _mm512_set1_ps(shift[co]);
+                        __m512 top = _mm512_add_ps(_mm512_mul_ps(_mm512_load_ps(acc[2 * r] + row * 16), sv), tv);
+                        __m512 bottom = _mm512_add_ps(_mm512_mul_ps(_mm512_load_ps(acc[2 * r + 1] + row * 16), sv), tv);
+                        __m512 m = _mm512_max_ps(_mm512_max_ps(_mm512_permutexvar_ps(even, top), _mm512_permutexvar_ps(odd, top)),
+                                                 _mm512_max_ps(_mm512_permutexvar_ps(even, bottom), _mm512_permutexvar_ps(odd, bottom)));
+                        if (relu) m = _mm512_max_ps(m, zero);
+                        _mm512_mask_storeu_ps(out + (((size_t)co * ntotal + n) * ho + yo) * wo + sx * 8, (__mmask16)0xFF, m);
+                    }
+            }
+    }
+}
+
 // map [cout, q] → out [cout, ntotal, h/2, w/2] for image n: scale·v + shift, 2×2 max, ReLU.
 AVX512_TARGET static void igemm_pool(const igemm_geom *g, const float *map, const float *scale, const float *shift,
                                      int relu, int ntotal, int n, float *out) {
@@ -796,11 +852,16 @@ AMX_TARGET static void igemm_conv(int cout, int cin, int kh, int kw, int ntotal,
     for (int t = 0; t < 8; t++) { cfg.rows[t] = 16; cfg.colsb[t] = 64; }
     _tile_loadconfig(&cfg);
     int rows_direct = !scale && w % 16 == 0 && cout % 16 == 0;
+    int pool_rows = scale && w % 16 == 0;
     for (int n = n0; n < n1; n++) {
         igemm_fill_planes(&g, x, ntotal, n, planes, n == n0);
         if (!g.in_place) igemm_fill_rows(&g, planes, rows);
         if (rows_direct) {
             igemm_multiply_rows(&g, pa, base, stride, out + (size_t)n * h * w, ldc);
+            continue;
+        }
+        if (pool_rows) {
+            igemm_pool_rows(&g, pa, base, stride, scale, shift, relu, ntotal, n, out);
             continue;
         }
         igemm_multiply(&g, pa, base, stride, igemm_map);

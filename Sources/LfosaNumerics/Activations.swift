@@ -103,10 +103,12 @@ public func swapFirstTwoAxes(_ x: Tensor) -> Tensor {
     let a = x.shape[0], b = x.shape[1], inner = x.shape[2] * x.shape[3]
     return Tensor(shape: [b, a, x.shape[2], x.shape[3]]) { out in
         x.data.withUnsafeBufferPointer { src in
-            for i in 0..<a {
-                for j in 0..<b {
-                    let s = (i * b + j) * inner, d = (j * a + i) * inner
-                    for k in 0..<inner { out[d + k] = src[s + k] }
+            let box = (src: src.baseAddress!, out: out.baseAddress!)
+            parallelChunks(a, minimumPerWorker: max(1, 16_384 / max(1, b * inner))) { lo, hi in
+                for i in lo..<hi {
+                    for j in 0..<b {
+                        (box.out + (j * a + i) * inner).update(from: box.src + (i * b + j) * inner, count: inner)
+                    }
                 }
             }
         }

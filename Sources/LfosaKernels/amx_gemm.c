@@ -147,6 +147,45 @@ typedef struct {
     uint8_t rows[16];
 } __attribute__((packed)) tile_config;
 
+// Every kernel here uses 8 tiles of 16 rows × 64 bytes: accumulators 0–3, A tiles 4–5, B 6–7.
+AMX_TARGET static void configure_tiles(void) {
+    tile_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette_id = 1;
+    for (int t = 0; t < 8; t++) { cfg.rows[t] = 16; cfg.colsb[t] = 64; }
+    _tile_loadconfig(&cfg);
+}
+
+// The 32 × 32 micro-kernel: accumulators 0–3 = (A rows a0, a1) × (B columns 0, 1) summed over
+// kt blocks. A block kb is the packed tile a0/a1 + kb·512 (64-byte rows); B block kb's two
+// column tiles start base[kb] + off0 / + off1 bytes, rows `stride` bytes apart. Accumulators
+// 1, 3 only with two_n; 2, 3 only with two_m.
+AMX_TARGET static inline __attribute__((always_inline)) void tiles_2x2(const uint16_t *a0, const uint16_t *a1, int two_m,
+                                                                      int two_n, const char *const *base, long off0,
+                                                                      long off1, long stride, int kt) {
+    _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+    if (two_m && two_n) {
+        for (int kb = 0; kb < kt; kb++) {
+            _tile_loadd(4, a0 + kb * 512, 64);
+            _tile_loadd(6, base[kb] + off0, stride);
+            _tile_loadd(7, base[kb] + off1, stride);
+            _tile_loadd(5, a1 + kb * 512, 64);
+            _tile_dpbf16ps(0, 4, 6);
+            _tile_dpbf16ps(1, 4, 7);
+            _tile_dpbf16ps(2, 5, 6);
+            _tile_dpbf16ps(3, 5, 7);
+        }
+    } else {
+        for (int kb = 0; kb < kt; kb++) {
+            _tile_loadd(4, a0 + kb * 512, 64);
+            _tile_loadd(6, base[kb] + off0, stride);
+            _tile_dpbf16ps(0, 4, 6);
+            if (two_n) { _tile_loadd(7, base[kb] + off1, stride); _tile_dpbf16ps(1, 4, 7); }
+            if (two_m) { _tile_loadd(5, a1 + kb * 512, 64); _tile_dpbf16ps(2, 5, 6); }
+        }
+    }
+}
+
 // C[i0.., j0..] (rows × cols ≤ 16 × 16) = alpha · acc + beta · C.
 AVX512_TARGET static void write_block(const float *acc, int rows, int cols, float alpha, float beta,
                                       float *c, int ldc) {
@@ -169,44 +208,20 @@ AMX_TARGET static void amx_run(int m, int n, int kt, float alpha, float beta, co
                                float *c, int ldc, pack_panel_fn pack, const void *ctx) {
     int mt = (m + 15) / 16, nt = (n + 15) / 16;
     uint16_t *pb = reserve(&pack_b, &pack_b_cap, (size_t)2 * kt * 512);
-    if (!pb) abort();
-    tile_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette_id = 1;
-    for (int t = 0; t < 8; t++) { cfg.rows[t] = 16; cfg.colsb[t] = 64; }
-    _tile_loadconfig(&cfg);
+    const char **base = malloc(sizeof(char *) * (size_t)kt);
+    if (!pb || !base) abort();
+    for (int kb = 0; kb < kt; kb++) base[kb] = (const char *)(pb + (size_t)kb * 512);
+    long second = (long)kt * 512 * 2;                 // bytes from panel tile (0, kb) to (1, kb)
+    configure_tiles();
     float acc[4][256] __attribute__((aligned(64)));
 
     for (int jt = 0; jt < nt; jt += 2) {
         int two_n = jt + 1 < nt;
         pack(ctx, jt, 1 + two_n, kt, pb);       // this 32-column panel, reused by every row block
-        const uint16_t *b0 = pb;
-        const uint16_t *b1 = pb + (size_t)kt * 512;
         for (int it = 0; it < mt; it += 2) {
             int two_m = it + 1 < mt;
             const uint16_t *a0 = pa + (size_t)it * kt * 512;
-            const uint16_t *a1 = a0 + (size_t)kt * 512;
-            _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-            if (two_m && two_n) {
-                for (int kb = 0; kb < kt; kb++) {
-                    _tile_loadd(4, a0 + kb * 512, 64);
-                    _tile_loadd(6, b0 + kb * 512, 64);
-                    _tile_loadd(7, b1 + kb * 512, 64);
-                    _tile_loadd(5, a1 + kb * 512, 64);
-                    _tile_dpbf16ps(0, 4, 6);
-                    _tile_dpbf16ps(1, 4, 7);
-                    _tile_dpbf16ps(2, 5, 6);
-                    _tile_dpbf16ps(3, 5, 7);
-                }
-            } else {
-                for (int kb = 0; kb < kt; kb++) {
-                    _tile_loadd(4, a0 + kb * 512, 64);
-                    _tile_loadd(6, b0 + kb * 512, 64);
-                    _tile_dpbf16ps(0, 4, 6);
-                    if (two_n) { _tile_loadd(7, b1 + kb * 512, 64); _tile_dpbf16ps(1, 4, 7); }
-                    if (two_m) { _tile_loadd(5, a1 + kb * 512, 64); _tile_dpbf16ps(2, 5, 6); }
-                }
-            }
+            tiles_2x2(a0, a0 + (size_t)kt * 512, two_m, two_n, base, 0, second, 64, kt);
             _tile_stored(0, acc[0], 64);
             _tile_stored(1, acc[1], 64);
             _tile_stored(2, acc[2], 64);
@@ -222,6 +237,7 @@ AMX_TARGET static void amx_run(int m, int n, int kt, float alpha, float beta, co
         }
     }
     _tile_release();
+    free(base);
 }
 
 static uint16_t *pack_a_all(int transA, int m, int k, const float *a, int lda) {
@@ -637,29 +653,7 @@ AMX_TARGET static void igemm_multiply(const igemm_geom *g, const uint16_t *pa, c
         const uint16_t *a0 = pa + (size_t)it * kt * 512, *a1 = a0 + (size_t)kt * 512;
         for (int jt = 0; jt < nqt; jt += 2) {
             int two_n = jt + 1 < nqt;
-            _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-            if (two_m && two_n) {
-                for (int kb = 0; kb < kt; kb++) {
-                    const char *b = base[kb] + (long)jt * 64;
-                    _tile_loadd(4, a0 + kb * 512, 64);
-                    _tile_loadd(6, b, stride);
-                    _tile_loadd(7, b + 64, stride);
-                    _tile_loadd(5, a1 + kb * 512, 64);
-                    _tile_dpbf16ps(0, 4, 6);
-                    _tile_dpbf16ps(1, 4, 7);
-                    _tile_dpbf16ps(2, 5, 6);
-                    _tile_dpbf16ps(3, 5, 7);
-                }
-            } else {
-                for (int kb = 0; kb < kt; kb++) {
-                    const char *b = base[kb] + (long)jt * 64;
-                    _tile_loadd(4, a0 + kb * 512, 64);
-                    _tile_loadd(6, b, stride);
-                    _tile_dpbf16ps(0, 4, 6);
-                    if (two_n) { _tile_loadd(7, b + 64, stride); _tile_dpbf16ps(1, 4, 7); }
-                    if (two_m) { _tile_loadd(5, a1 + kb * 512, 64); _tile_dpbf16ps(2, 5, 6); }
-                }
-            }
+            tiles_2x2(a0, a1, two_m, two_n, base, (long)jt * 64, (long)jt * 64 + 64, stride, kt);
             char *m0 = (char *)map + (long)it * 16 * ldm + (long)jt * 64;
             _tile_stored(0, m0, ldm);
             if (two_n) _tile_stored(1, m0 + 64, ldm);
@@ -685,27 +679,7 @@ AMX_TARGET static void igemm_multiply_rows(const igemm_geom *g, const uint16_t *
             int two_n = jt + 1 < tiles;
             int y0 = jt / strips, x0 = (jt % strips) * 16, y1 = (jt + 1) / strips, x1 = ((jt + 1) % strips) * 16;
             long q0 = ((long)y0 * g->wp + x0) * 4, q1 = ((long)y1 * g->wp + x1) * 4;
-            _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-            if (two_m && two_n) {
-                for (int kb = 0; kb < kt; kb++) {
-                    _tile_loadd(4, a0 + kb * 512, 64);
-                    _tile_loadd(6, base[kb] + q0, stride);
-                    _tile_loadd(7, base[kb] + q1, stride);
-                    _tile_loadd(5, a1 + kb * 512, 64);
-                    _tile_dpbf16ps(0, 4, 6);
-                    _tile_dpbf16ps(1, 4, 7);
-                    _tile_dpbf16ps(2, 5, 6);
-                    _tile_dpbf16ps(3, 5, 7);
-                }
-            } else {
-                for (int kb = 0; kb < kt; kb++) {
-                    _tile_loadd(4, a0 + kb * 512, 64);
-                    _tile_loadd(6, base[kb] + q0, stride);
-                    _tile_dpbf16ps(0, 4, 6);
-                    if (two_n) { _tile_loadd(7, base[kb] + q1, stride); _tile_dpbf16ps(1, 4, 7); }
-                    if (two_m) { _tile_loadd(5, a1 + kb * 512, 64); _tile_dpbf16ps(2, 5, 6); }
-                }
-            }
+            tiles_2x2(a0, a1, two_m, two_n, base, q0, q1, stride, kt);
             char *o0 = (char *)(dst + (size_t)it * 16 * ldc + (size_t)y0 * g->w + x0);
             char *o1 = (char *)(dst + (size_t)it * 16 * ldc + (size_t)y1 * g->w + x1);
             _tile_stored(0, o0, ldo);
@@ -734,27 +708,7 @@ AMX_TARGET static void igemm_pool_rows(const igemm_geom *g, const uint16_t *pa, 
         for (int yo = 0; yo < ho; yo++)
             for (int sx = 0; sx < strips; sx++) {
                 long q0 = ((long)(2 * yo) * g->wp + sx * 16) * 4, q1 = q0 + (long)g->wp * 4;
-                _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-                if (two_m) {
-                    for (int kb = 0; kb < kt; kb++) {
-                        _tile_loadd(4, a0 + kb * 512, 64);
-                        _tile_loadd(6, base[kb] + q0, stride);
-                        _tile_loadd(7, base[kb] + q1, stride);
-                        _tile_loadd(5, a1 + kb * 512, 64);
-                        _tile_dpbf16ps(0, 4, 6);
-                        _tile_dpbf16ps(1, 4, 7);
-                        _tile_dpbf16ps(2, 5, 6);
-                        _tile_dpbf16ps(3, 5, 7);
-                    }
-                } else {
-                    for (int kb = 0; kb < kt; kb++) {
-                        _tile_loadd(4, a0 + kb * 512, 64);
-                        _tile_loadd(6, base[kb] + q0, stride);
-                        _tile_loadd(7, base[kb] + q1, stride);
-                        _tile_dpbf16ps(0, 4, 6);
-                        _tile_dpbf16ps(1, 4, 7);
-                    }
-                }
+                tiles_2x2(a0, a1, two_m, 1, base, q0, q1, stride, kt);
                 _tile_stored(0, acc[0], 64);
                 _tile_stored(1, acc[1], 64);
                 if (two_m) { _tile_stored(2, acc[2], 64); _tile_stored(3, acc[3], 64); }
@@ -846,11 +800,7 @@ AMX_TARGET static void igemm_conv(int cout, int cin, int kh, int kw, int ntotal,
         for (int kb = 0; kb < g.kt; kb++) base[kb] = (const char *)rows + (size_t)kb * 16 * g.urow * 4;
         stride = (long)g.urow * 4;
     }
-    tile_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette_id = 1;
-    for (int t = 0; t < 8; t++) { cfg.rows[t] = 16; cfg.colsb[t] = 64; }
-    _tile_loadconfig(&cfg);
+    configure_tiles();
     int rows_direct = !scale && w % 16 == 0 && cout % 16 == 0;
     int pool_rows = scale && w % 16 == 0;
     for (int n = n0; n < n1; n++) {
@@ -963,11 +913,7 @@ AMX_TARGET static void igemm_weight_gradient(int cout, int cin, int kh, int kw, 
         dw_transpose(&d, planes, (uint32_t *)(tb + tsize * i));
         dw_fill_g(&d, g, ldg, n0 + i, gb + gsize * i);
     }
-    tile_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette_id = 1;
-    for (int t = 0; t < 8; t++) { cfg.rows[t] = 16; cfg.colsb[t] = 64; }
-    _tile_loadconfig(&cfg);
+    configure_tiles();
     long astride = (long)d.gstride * 2, bstride = (long)cin * 4, ldacc = (long)d.kt * 16 * 4;
     for (int it = 0; it < mt; it += 2) {
         int two_m = it + 1 < mt;

@@ -96,7 +96,7 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                     return
                 }
                 // Cache-blocked: unfold a few images at a time and write their output columns in place.
-                forEachImageChunk(n: n, plane: ho * wo, k: k) { _, n0, n1, col, parallel in
+                _ = forEachImageChunk(n: n, plane: ho * wo, k: k) { _, n0, n1, col, parallel in
                     im2col(x, images: n0..<n1, ho: ho, wo: wo, into: col, parallel: parallel)
                     let chunkCols = (n1 - n0) * ho * wo
                     GEMM.sgemm(CblasNoTrans, CblasNoTrans, m: outputChannels, n: chunkCols, k: k,

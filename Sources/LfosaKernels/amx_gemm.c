@@ -57,14 +57,28 @@ int lfosa_amx_bf16_available(void) {
 static __thread uint16_t *pack_a = NULL, *pack_b = NULL;
 static __thread size_t pack_a_cap = 0, pack_b_cap = 0;
 
-static uint16_t *reserve(uint16_t **buf, size_t *cap, size_t elements) {
-    if (*cap < elements) {
+// A 64-byte aligned per-thread buffer of at least `bytes` (grown, never shrunk; NULL if out of memory).
+static void *reserve_bytes(void **buf, size_t *cap, size_t bytes) {
+    if (*cap < bytes) {
         free(*buf);
-        size_t bytes = (elements * sizeof(uint16_t) + 63) & ~(size_t)63;
-        *buf = aligned_alloc(64, bytes);
-        *cap = *buf ? elements : 0;
+        *buf = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+        *cap = *buf ? bytes : 0;
     }
     return *buf;
+}
+
+static uint16_t *reserve(uint16_t **buf, size_t *cap, size_t elements) {
+    size_t bytes = *cap * sizeof(uint16_t);
+    uint16_t *p = reserve_bytes((void **)buf, &bytes, elements * sizeof(uint16_t));
+    *cap = bytes / sizeof(uint16_t);
+    return p;
+}
+
+static float *reserve_floats(float **buf, size_t *cap, size_t elements) {
+    size_t bytes = *cap * sizeof(float);
+    float *p = reserve_bytes((void **)buf, &bytes, elements * sizeof(float));
+    *cap = bytes / sizeof(float);
+    return p;
 }
 
 // 16 floats → 16 bfloat16 (round to nearest even), as raw 16-bit lanes.
@@ -779,12 +793,7 @@ AMX_TARGET static void igemm_conv(int cout, int cin, int kh, int kw, int ntotal,
         if (!rows) abort();
     }
     size_t map_elems = (size_t)g.mt * 16 * g.nqt * 16;
-    if (igemm_map_cap < map_elems) {
-        free(igemm_map);
-        igemm_map = aligned_alloc(64, (map_elems * sizeof(float) + 63) & ~(size_t)63);
-        igemm_map_cap = igemm_map ? map_elems : 0;
-        if (!igemm_map) abort();
-    }
+    if (!reserve_floats(&igemm_map, &igemm_map_cap, map_elems)) abort();
     const char *stackbase[64];
     const char **base = g.kt <= 64 ? stackbase : malloc(sizeof(char *) * g.kt);
     if (!base) abort();
@@ -902,12 +911,8 @@ AMX_TARGET static void igemm_weight_gradient(int cout, int cin, int kh, int kw, 
     uint16_t *gb = reserve(&dw_g, &dw_g_cap, gsize * images);
     uint16_t *tb = reserve(&dw_t, &dw_t_cap, tsize * images);
     size_t accn = (size_t)mt * 16 * d.kt * 16;
-    if (dw_acc_cap < accn) {
-        free(dw_acc);
-        dw_acc = aligned_alloc(64, (accn * sizeof(float) + 63) & ~(size_t)63);
-        dw_acc_cap = dw_acc ? accn : 0;
-    }
-    if (!planes || !gb || !tb || !dw_acc) abort();
+    float *acc_buf = reserve_floats(&dw_acc, &dw_acc_cap, accn);
+    if (!planes || !gb || !tb || !acc_buf) abort();
     for (int i = 0; i < images; i++) {
         igemm_fill_planes(&d.c, x, ntotal, n0 + i, planes, i == 0);
         dw_transpose(&d, planes, (uint32_t *)(tb + tsize * i));

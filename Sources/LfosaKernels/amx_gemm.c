@@ -1,6 +1,8 @@
-// bfloat16 GEMM on Intel AMX tiles. See include/lfosa_kernels.h.
+// bfloat16 products on Intel AMX tiles: a GEMM, and "same" convolutions as implicit GEMMs
+// (forward, forward + BN/pool/ReLU for inference, input and weight gradients; sections below).
+// See include/lfosa_kernels.h.
 //
-// Both operands are packed (and rounded to bfloat16) into 1 KiB tiles laid out exactly as the
+// GEMM: both operands are packed (and rounded to bfloat16) into 1 KiB tiles laid out exactly as the
 // tile loads want them, zero-padded to multiples of 16 rows/columns and 32 along k:
 //   A: [m/16][k/32] tiles of 16 rows × 32 k            (row-major, 64-byte rows)
 //   B: [n/16][k/32] tiles of 16 k-pairs × 16 columns × 2 ("VNNI": row p holds k = 2p, 2p+1)

@@ -500,20 +500,23 @@ int lfosa_bf16_conv_same_supported(int h, int w, int kh, int kw) {
 
 
 
-// ---- inference: "same" convolution as an implicit GEMM → BN affine → 2×2 max-pool → ReLU ----
+// ---- "same" convolution as an implicit GEMM (+ BN affine → 2×2 max-pool → ReLU at inference) ----
 //
 // Image by image. The input is copied once into zero-padded bfloat16 planes of width
-// wp = w + kw − 1, and the product runs over "padded pixels" q = y·wp + x (x < wp; the columns
-// x ≥ w are computed and dropped), so that kernel offset (i, j) is the shift i·wp + j: 16
-// consecutive q are 16 consecutive values of a padded plane — for every offset and every row.
+// wp = w + kw − 1, and the product runs over "padded pixels" q = y·wp + x (x < wp), so that
+// kernel offset (i, j) is the shift i·wp + j: 16 consecutive q are 16 consecutive values of a
+// padded plane — for every offset and every row.
 //   cin % 32 == 0 ("in place"): planes hold channel pairs (VNNI); k is ordered (offset,
 //     channel pair) and a B tile (16 channel pairs × 16 q) is one tileloadd straight from the
 //     planes at a constant stride: nothing is built.
 //   otherwise ("unfolded rows"): planes hold single channels; k is ordered (offset, channel),
 //     and each pair of k rows (two shifted planes, interleaved) is written once per image as one
 //     contiguous row of pairs, from which tiles load at a constant stride again.
-// The accumulators go to a per-image [cout, q] scratch map (L2-resident), which the epilogue
-// turns into the pooled map with the batch norm affine (multiply, then add) and the ReLU.
+// Where w % 16 == 0 the column tiles are 16-pixel row segments (no padding column computed):
+// written straight to the output, or pooled straight from the accumulators of row pairs at
+// inference. Other widths go through a per-image [cout, q] scratch map (L2-resident), copied or
+// pooled (batch norm affine: multiply, then add; ReLU) from there. The same kernel serves the
+// training forward and, with the kernel rotated, the input gradient.
 // Sums run in a different order from the unfolded product (k order), so results agree with it
 // to float32 rounding, not bit for bit.
 
@@ -658,35 +661,15 @@ AVX512_TARGET static void igemm_fill_rows(const igemm_geom *g, const uint16_t *p
     }
 }
 
-// map [mt·16, nqt·16] = A · B for one image; B tile (kb, q tile) at base[kb] + 64·qtile bytes,
-// rows `stride` bytes apart.
+// out = A · B for one image over `rows` rows of `width` (a multiple of 16) output columns, in
+// 16-wide segments: the segment at (y, x0) reads B at q = y·q_row + x0 (base[kb] + 4q bytes,
+// tile rows `stride` bytes apart; tile loads need no alignment) and its 16 × 16 block goes to
+// dst + co·ldc + y·out_row + x0. Row segments of the real plane (q_row = wp, out_row = w)
+// compute no padding column and write the output in place; one long row (rows = 1, width =
+// nqt·16) fills the per-image scratch map.
 AMX_TARGET static void igemm_multiply(const igemm_geom *g, const uint16_t *pa, const char *const *base, long stride,
-                                      float *map) {
-    int kt = g->kt, mt = g->mt, nqt = g->nqt;
-    long ldm = (long)nqt * 16 * 4;
-    for (int it = 0; it < mt; it += 2) {
-        int two_m = it + 1 < mt;
-        const uint16_t *a0 = pa + (size_t)it * kt * 512, *a1 = a0 + (size_t)kt * 512;
-        for (int jt = 0; jt < nqt; jt += 2) {
-            int two_n = jt + 1 < nqt;
-            tiles_2x2(a0, a1, two_m, two_n, base, (long)jt * 64, (long)jt * 64 + 64, stride, kt);
-            char *m0 = (char *)map + (long)it * 16 * ldm + (long)jt * 64;
-            _tile_stored(0, m0, ldm);
-            if (two_n) _tile_stored(1, m0 + 64, ldm);
-            if (two_m) {
-                _tile_stored(2, m0 + 16 * ldm, ldm);
-                if (two_n) _tile_stored(3, m0 + 16 * ldm + 64, ldm);
-            }
-        }
-    }
-}
-
-// w % 16 == 0, cout % 16 == 0, no pooling: column tiles are 16-pixel row segments (q0 = y·wp + x0,
-// tile loads need no alignment), so the accumulators go straight to out — rows `ldc` floats
-// apart from `dst` (image n's first pixel) — and no padding column is computed.
-AMX_TARGET static void igemm_multiply_rows(const igemm_geom *g, const uint16_t *pa, const char *const *base, long stride,
-                                           float *dst, long ldc) {
-    int kt = g->kt, mt = g->mt, strips = g->w / 16, tiles = g->h * strips;
+                                      int rows, int width, long q_row, long out_row, float *dst, long ldc) {
+    int kt = g->kt, mt = g->mt, strips = width / 16, tiles = rows * strips;
     long ldo = ldc * 4;
     for (int it = 0; it < mt; it += 2) {
         int two_m = it + 1 < mt;
@@ -694,10 +677,9 @@ AMX_TARGET static void igemm_multiply_rows(const igemm_geom *g, const uint16_t *
         for (int jt = 0; jt < tiles; jt += 2) {
             int two_n = jt + 1 < tiles;
             int y0 = jt / strips, x0 = (jt % strips) * 16, y1 = (jt + 1) / strips, x1 = ((jt + 1) % strips) * 16;
-            long q0 = ((long)y0 * g->wp + x0) * 4, q1 = ((long)y1 * g->wp + x1) * 4;
-            tiles_2x2(a0, a1, two_m, two_n, base, q0, q1, stride, kt);
-            char *o0 = (char *)(dst + (size_t)it * 16 * ldc + (size_t)y0 * g->w + x0);
-            char *o1 = (char *)(dst + (size_t)it * 16 * ldc + (size_t)y1 * g->w + x1);
+            tiles_2x2(a0, a1, two_m, two_n, base, (y0 * q_row + x0) * 4, (y1 * q_row + x1) * 4, stride, kt);
+            char *o0 = (char *)(dst + (size_t)it * 16 * ldc + y0 * out_row + x0);
+            char *o1 = (char *)(dst + (size_t)it * 16 * ldc + y1 * out_row + x1);
             _tile_stored(0, o0, ldo);
             if (two_n) _tile_stored(1, o1, ldo);
             if (two_m) {
@@ -708,14 +690,23 @@ AMX_TARGET static void igemm_multiply_rows(const igemm_geom *g, const uint16_t *
     }
 }
 
+// 16 values of rows y and y + 1 → scale·v + shift (multiply, then add, as the separate batch
+// norm pass does), the 8 maxima of their 2 × 2 windows in lanes 0–7, and the ReLU.
+AVX512_TARGET static inline __m512 pool_pair16(__m512 top, __m512 bottom, __m512 s, __m512 t, int relu) {
+    const __m512i even = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 15, 13, 11, 9, 7, 5, 3, 1);
+    top = _mm512_add_ps(_mm512_mul_ps(top, s), t);
+    bottom = _mm512_add_ps(_mm512_mul_ps(bottom, s), t);
+    __m512 m = _mm512_max_ps(_mm512_max_ps(_mm512_permutexvar_ps(even, top), _mm512_permutexvar_ps(odd, top)),
+                             _mm512_max_ps(_mm512_permutexvar_ps(even, bottom), _mm512_permutexvar_ps(odd, bottom)));
+    return relu ? _mm512_max_ps(m, _mm512_setzero_ps()) : m;
+}
+
 // Pooled inference for w % 16 == 0: each block's two column tiles are the same 16 columns of
 // rows 2·yo and 2·yo + 1 (row segments, no padding column computed), pooled straight from the
 // accumulators into out [cout, ntotal, h/2, w/2] — no scratch map.
 AMX_TARGET static void igemm_pool_rows(const igemm_geom *g, const uint16_t *pa, const char *const *base, long stride,
                                        const float *scale, const float *shift, int relu, int ntotal, int n, float *out) {
-    const __m512i even = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odd = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 15, 13, 11, 9, 7, 5, 3, 1);
-    const __m512 zero = _mm512_setzero_ps();
     int kt = g->kt, mt = g->mt, strips = g->w / 16, ho = g->h / 2, wo = g->w / 2;
     float acc[4][256] __attribute__((aligned(64)));
     for (int it = 0; it < mt; it += 2) {
@@ -732,12 +723,8 @@ AMX_TARGET static void igemm_pool_rows(const igemm_geom *g, const uint16_t *pa, 
                     for (int row = 0; row < 16; row++) {
                         int co = (it + r) * 16 + row;
                         if (co >= g->cout) break;
-                        __m512 sv = _mm512_set1_ps(scale[co]), tv = _mm512_set1_ps(shift[co]);
-                        __m512 top = _mm512_add_ps(_mm512_mul_ps(_mm512_load_ps(acc[2 * r] + row * 16), sv), tv);
-                        __m512 bottom = _mm512_add_ps(_mm512_mul_ps(_mm512_load_ps(acc[2 * r + 1] + row * 16), sv), tv);
-                        __m512 m = _mm512_max_ps(_mm512_max_ps(_mm512_permutexvar_ps(even, top), _mm512_permutexvar_ps(odd, top)),
-                                                 _mm512_max_ps(_mm512_permutexvar_ps(even, bottom), _mm512_permutexvar_ps(odd, bottom)));
-                        if (relu) m = _mm512_max_ps(m, zero);
+                        __m512 m = pool_pair16(_mm512_load_ps(acc[2 * r] + row * 16), _mm512_load_ps(acc[2 * r + 1] + row * 16),
+                                               _mm512_set1_ps(scale[co]), _mm512_set1_ps(shift[co]), relu);
                         _mm512_mask_storeu_ps(out + (((size_t)co * ntotal + n) * ho + yo) * wo + sx * 8, (__mmask16)0xFF, m);
                     }
             }
@@ -747,9 +734,6 @@ AMX_TARGET static void igemm_pool_rows(const igemm_geom *g, const uint16_t *pa, 
 // map [cout, q] → out [cout, ntotal, h/2, w/2] for image n: scale·v + shift, 2×2 max, ReLU.
 AVX512_TARGET static void igemm_pool(const igemm_geom *g, const float *map, const float *scale, const float *shift,
                                      int relu, int ntotal, int n, float *out) {
-    const __m512i even = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odd = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 15, 13, 11, 9, 7, 5, 3, 1);
-    const __m512 zero = _mm512_setzero_ps();
     int ho = g->h / 2, wo = g->w / 2, wp = g->wp;
     long ldm = (long)g->nqt * 16;
     for (int co = 0; co < g->cout; co++) {
@@ -760,11 +744,7 @@ AVX512_TARGET static void igemm_pool(const igemm_geom *g, const float *map, cons
             const float *r0 = row + (size_t)(2 * yo) * wp, *r1 = r0 + wp;
             for (int xs = 0; xs < g->w; xs += 16) {
                 int cnt = g->w - xs < 16 ? g->w - xs : 16;
-                __m512 top = _mm512_add_ps(_mm512_mul_ps(load_masked(r0 + xs, cnt), s), t);
-                __m512 bottom = _mm512_add_ps(_mm512_mul_ps(load_masked(r1 + xs, cnt), s), t);
-                __m512 m = _mm512_max_ps(_mm512_max_ps(_mm512_permutexvar_ps(even, top), _mm512_permutexvar_ps(odd, top)),
-                                         _mm512_max_ps(_mm512_permutexvar_ps(even, bottom), _mm512_permutexvar_ps(odd, bottom)));
-                if (relu) m = _mm512_max_ps(m, zero);
+                __m512 m = pool_pair16(load_masked(r0 + xs, cnt), load_masked(r1 + xs, cnt), s, t, relu);
                 _mm512_mask_storeu_ps(dst + (size_t)yo * wo + xs / 2, (__mmask16)((1u << (cnt / 2)) - 1), m);
             }
         }
@@ -818,14 +798,14 @@ AMX_TARGET static void igemm_conv(int cout, int cin, int kh, int kw, int ntotal,
         igemm_fill_planes(&g, x, ntotal, n, planes, n == n0);
         if (!g.in_place) igemm_fill_rows(&g, planes, rows);
         if (rows_direct) {
-            igemm_multiply_rows(&g, pa, base, stride, out + (size_t)n * h * w, ldc);
+            igemm_multiply(&g, pa, base, stride, h, w, g.wp, w, out + (size_t)n * h * w, ldc);
             continue;
         }
         if (pool_rows) {
             igemm_pool_rows(&g, pa, base, stride, scale, shift, relu, ntotal, n, out);
             continue;
         }
-        igemm_multiply(&g, pa, base, stride, igemm_map);
+        igemm_multiply(&g, pa, base, stride, 1, g.nqt * 16, 0, 0, igemm_map, (long)g.nqt * 16);
         if (scale) igemm_pool(&g, igemm_map, scale, shift, relu, ntotal, n, out);
         else igemm_store(&g, igemm_map, n, out, ldc);
     }

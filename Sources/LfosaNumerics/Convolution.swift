@@ -254,7 +254,8 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
             }
         }
         let direct = usesDirectBFloat16(h: h, w: w, ho: ho, wo: wo)
-        var dx = Tensor(shape: needInput ? x.shape : [0])
+        // col2im accumulates into zeros; the direct kernel writes every element of dx itself
+        var dx = direct && needInput ? Tensor(shape: x.shape, unsafeUninitialized: { _ in }) : Tensor(shape: needInput ? x.shape : [0])
         let slot = direct ? 0 : min(n, imagesPerChunkOverride ?? max(1, Self.unfoldBudget / max(1, k * ho * wo))) * ho * wo * k
         let maxWorkers = max(1, ParallelConfiguration.workers)
         if dcolWorkspace.count < maxWorkers * slot { dcolWorkspace = [Float](repeating: 0, count: maxWorkers * slot) }

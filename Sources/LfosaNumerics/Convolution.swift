@@ -7,8 +7,12 @@ import LfosaKernels
 /// Any kernel size, stride and zero padding. A whole batch is one matrix product: the input is
 /// unfolded (im2col) into `[Cin·kh·kw, N·Ho·Wo]` and multiplied by the `[Cout, Cin·kh·kw]`
 /// weights with `cblas_sgemm`, a few images at a time so the unfolded block stays in cache
-/// (backward unfolds again instead of keeping it). 3×3 stride-1 padding-1 convolutions can
-/// take the Winograd F(2×2, 3×3) path instead (`allowsWinograd`), forward and backward.
+/// (backward unfolds again instead of keeping it). "Same" convolutions (stride 1, odd square
+/// kernel, padding kernel/2) take implicit-GEMM kernels instead where the CPU has them
+/// (`directKernel`): AMX tiles in bfloat16, AVX-512 FMA in float32 — forward, the input gradient
+/// as the forward of the rotated kernel, and the weight gradient, none unfolding anything.
+/// 3×3 stride-1 padding-1 convolutions can take the Winograd F(2×2, 3×3) path instead
+/// (`allowsWinograd`), forward and backward.
 public final class Conv2D: Layer, MatmulPrecisionSettable {
     public var computesInputGradient = true
     /// Precision of the products (the Winograd path always runs float32).
@@ -82,15 +86,15 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                     }
                     return
                 }
-                if usesDirectBFloat16(h: h, w: w, ho: ho, wo: wo) {
-                    // bfloat16 "same" convolution straight from the input (no unfolded copy),
-                    // the batch's images split over the workers.
+                if let direct = directKernel(h: h, w: w, ho: ho, wo: wo) {
+                    // "same" convolution straight from the input (no unfolded copy), the
+                    // batch's images split over the workers.
                     x.data.withUnsafeBufferPointer { xp in
                         let box = (x: xp.baseAddress!, w: wp.baseAddress!, out: out.baseAddress!)
                         parallelChunks(n) { lo, hi in
-                            lfosa_bf16_conv_same_forward(Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight),
-                                                         Int32(kernelWidth), Int32(n), Int32(h), Int32(w), box.x, Int32(lo),
-                                                         Int32(hi), box.w, box.out, Int32(cols))
+                            direct.forward(Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight),
+                                           Int32(kernelWidth), Int32(n), Int32(h), Int32(w), box.x, Int32(lo),
+                                           Int32(hi), box.w, box.out, Int32(cols))
                         }
                     }
                     return
@@ -120,7 +124,7 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
               x.shape[0] == inputChannels else { return nil }
         let n = x.shape[1], h = x.shape[2], w = x.shape[3]
         let (ho, wo) = outputSize(h, w)
-        guard usesDirectBFloat16(h: h, w: w, ho: ho, wo: wo),
+        guard directKernel(h: h, w: w, ho: ho, wo: wo) == .bfloat16,
               lfosa_bf16_conv_same_pool_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
         else { return nil }
         return Tensor(shape: [outputChannels, n, h / 2, w / 2]) { out in
@@ -149,12 +153,38 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
     /// Tests turn the direct kernel off to compare it with unfolding + the bfloat16 GEMM.
     var allowsDirectBFloat16 = true
 
-    /// Whether forward takes the bfloat16 direct "same"-convolution kernel.
-    private func usesDirectBFloat16(h: Int, w: Int, ho: Int, wo: Int) -> Bool {
-        allowsDirectBFloat16 && matmulPrecision == .bfloat16 && stride == 1 && ho == h && wo == w && 2 * padding + 1 == kernelHeight
-            && kernelHeight == kernelWidth && lfosa_bf16_conv_same_supported(Int32(h), Int32(w), Int32(kernelHeight),
-                                                                                  Int32(kernelWidth)) != 0
-            && lfosa_amx_bf16_available() != 0
+    /// Tests turn the float32 direct kernel off to compare it with unfolding + sgemm.
+    var allowsDirectFloat32 = true
+
+    /// The implicit-GEMM "same"-convolution kernels (LfosaKernels): forward (and, with the
+    /// kernel rotated, the input gradient) and the weight gradient, in one precision.
+    enum DirectKernel {
+        case bfloat16, float32
+
+        var forward: @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Int32, UnsafePointer<Float>?, Int32, Int32,
+                                     UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int32) -> Void {
+            self == .bfloat16 ? lfosa_bf16_conv_same_forward : lfosa_f32_conv_same_forward
+        }
+
+        var weightGradient: @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Int32, UnsafePointer<Float>?, Int32,
+                                            Int32, UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?) -> Void {
+            self == .bfloat16 ? lfosa_bf16_conv_same_weight_gradient : lfosa_f32_conv_same_weight_gradient
+        }
+    }
+
+    /// The direct kernel this layer takes for an `h × w` input (nil: unfolding + GEMM): a "same"
+    /// convolution (stride 1, square odd kernel, padding kernel/2) whose precision has one here.
+    func directKernel(h: Int, w: Int, ho: Int, wo: Int) -> DirectKernel? {
+        guard stride == 1 && ho == h && wo == w && 2 * padding + 1 == kernelHeight && kernelHeight == kernelWidth
+        else { return nil }
+        let kh = Int32(kernelHeight), kw = Int32(kernelWidth)
+        switch matmulPrecision {
+        case .bfloat16:
+            return allowsDirectBFloat16 && lfosa_bf16_conv_same_supported(Int32(h), Int32(w), kh, kw) != 0
+                && lfosa_amx_bf16_available() != 0 ? .bfloat16 : nil
+        case .float32:
+            return allowsDirectFloat32 && lfosa_f32_conv_same_supported(Int32(h), Int32(w), kh, kw) != 0 ? .float32 : nil
+        }
     }
 
     private var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
@@ -173,9 +203,9 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
     /// `parallel` then is false and the body must not fork further. Chunks go to workers
     /// round-robin in a fixed order, so results do not depend on scheduling except through
     /// per-worker accumulators the caller sums in worker order.
-    private func forEachImageChunk(n: Int, plane: Int, k: Int,
+    private func forEachImageChunk(n: Int, plane: Int, k: Int, imagesPerChunk: Int? = nil,
                                    _ body: (Int, Int, Int, UnsafeMutableBufferPointer<Float>, Bool) -> Void) -> Int {
-        let per = imagesPerChunkOverride ?? max(1, Self.unfoldBudget / max(1, k * plane))
+        let per = imagesPerChunkOverride ?? imagesPerChunk ?? max(1, Self.unfoldBudget / max(1, k * plane))
         let chunk = min(n, per)
         let chunks = (n + chunk - 1) / chunk
         let workers = max(1, min(ParallelConfiguration.workers, chunks))
@@ -253,7 +283,8 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                 }
             }
         }
-        let direct = usesDirectBFloat16(h: h, w: w, ho: ho, wo: wo)
+        let directKernel = directKernel(h: h, w: w, ho: ho, wo: wo)
+        let direct = directKernel != nil
         // col2im accumulates into zeros; the direct kernel writes every element of dx itself
         var dx = direct && needInput ? Tensor(shape: x.shape, unsafeUninitialized: { _ in }) : Tensor(shape: needInput ? x.shape : [0])
         let slot = direct ? 0 : min(n, imagesPerChunkOverride ?? max(1, Self.unfoldBudget / max(1, k * ho * wo))) * ho * wo * k
@@ -271,12 +302,20 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                 partials.withUnsafeMutableBufferPointer { dwAll in
                     dx.data.withUnsafeMutableBufferPointer { dxp in
                         dcolWorkspace.withUnsafeMutableBufferPointer { dcAll in
-                            workersUsed = forEachImageChunk(n: n, plane: ho * wo, k: k) { worker, n0, n1, col, parallel in
+                            // Direct kernels need no workspace. The float32 one sums per-lane partials
+                            // over a call's images (reduced once per call): one call per worker.
+                            let perCall: Int? = switch directKernel {
+                            case .float32: (n + maxWorkers - 1) / maxWorkers
+                            case .bfloat16: max(1, Self.unfoldBudget / max(1, k * ho * wo))
+                            case nil: nil
+                            }
+                            workersUsed = forEachImageChunk(n: n, plane: ho * wo, k: direct ? 0 : k,
+                                                            imagesPerChunk: perCall) { worker, n0, n1, col, parallel in
                                 let chunkCols = (n1 - n0) * ho * wo
                                 let gChunk = gp.baseAddress! + n0 * ho * wo
-                                if direct {
+                                if let directKernel {
                                     x.data.withUnsafeBufferPointer { xp in
-                                        lfosa_bf16_conv_same_weight_gradient(
+                                        directKernel.weightGradient(
                                             Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight),
                                             Int32(kernelWidth), Int32(n), Int32(h), Int32(w), xp.baseAddress, Int32(n0),
                                             Int32(n1), gp.baseAddress, Int32(cols), 1, dwAll.baseAddress! + worker * weightCount)
@@ -290,9 +329,9 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                                                parallel: parallel, precision: matmulPrecision)
                                 }
                                 guard needInput else { return }
-                                if direct {
+                                if let directKernel {
                                     flipped.withUnsafeBufferPointer { fp in
-                                        lfosa_bf16_conv_same_forward(
+                                        directKernel.forward(
                                             Int32(inputChannels), Int32(outputChannels), Int32(kernelHeight),
                                             Int32(kernelWidth), Int32(n), Int32(h), Int32(w), gp.baseAddress, Int32(n0),
                                             Int32(n1), fp.baseAddress, dxp.baseAddress, Int32(cols))

@@ -71,7 +71,19 @@ struct GradientTests {
                           padding: padding, bias: true, rng: &rng)
         conv.allowsWinograd = true   // refused for every shape but 3×3/1/1, which must still be right
         #expect(conv.allowsWinograd == (kernel == 3 && stride == 1 && padding == 1))
+        conv.allowsDirectFloat32 = false
         checkGradients(conv, input: randomTensor([3, 2, 7, 6], seed: 5))
+    }
+
+    /// "Same" convolutions on the float32 implicit-GEMM kernels (AVX-512; elsewhere the same
+    /// check runs the unfolded path), planes wider and narrower than a 16-lane vector.
+    @Test(arguments: [(1, 7, 6), (3, 7, 6), (5, 7, 6), (3, 3, 19), (3, 9, 16)])
+    func convolutionDirectFloat32(kernel: Int, height: Int, width: Int) {
+        var rng = SplitMix64(seed: 12)
+        let conv = Conv2D(name: "c", inputChannels: 3, outputChannels: 9, kernel: kernel, padding: kernel / 2,
+                          bias: true, rng: &rng)
+        #expect((conv.directKernel(h: height, w: width, ho: height, wo: width) == .float32) == KernelDispatch.hasAVX512)
+        checkGradients(conv, input: randomTensor([3, 2, height, width], seed: 13))
     }
 
     /// One image per chunk (so chunks run on several threads, each with its own workspace and

@@ -11,8 +11,9 @@
 // Forward (and input gradient): 8 output channels × 32 pixels per block (16 zmm accumulators);
 // per k = (channel, offset) two masked loads and eight weight broadcasts feed 16 FMAs.
 // Weight gradient: dw[co][k] = Σ g[co][q] · shifted plane[k][q] — a dot product along q, so
-// blocks of 4 output channels × 6 k keep 24 vector partial sums over all pixels of the call's
-// images (chunks of them) and reduce them once per chunk.
+// blocks of 4 output channels × (2 kernel rows × 3 columns for 3-wide kernels, else 1 row × kw)
+// keep vector partial sums over all pixels of a chunk of the call's images (planes ≤ 512 KiB)
+// and reduce them once per chunk.
 // Sums run in another order than the unfolded product (FMA-fused, per-lane partial sums for the
 // weight gradient), so results agree with unfolding + sgemm to float32 rounding, not bit for bit.
 #include "lfosa_kernels.h"

@@ -57,6 +57,10 @@ struct SimulateCommand: ParsableCommand {
           help: "Class-balanced training batches (default: the profile's).")
     var balanced: Bool?
 
+    @Flag(name: .customLong("detector-classifies"), inversion: .prefixedNo,
+          help: "The (K+1)-way detector's first K logits classify instead of a separate K-way classifier (default: the profile's; fast: yes, paper: no).")
+    var detectorClassifies: Bool?
+
     @Flag(name: .customLong("pretrain-dense"), help: "Transfer the pretrained dense layers too, not only the convolutions.")
     var pretrainDense = false
 
@@ -138,6 +142,7 @@ struct SimulateCommand: ParsableCommand {
         }
         if pretrainDense { profileValue.pretraining?.transfersDenseLayers = true }
         if let balanced { profileValue.classBalanced = balanced }
+        if let detectorClassifies { profileValue.detectorClassifies = detectorClassifies }
         profileValue = profileValue.withMatmulPrecision(matmulPrecision)
         var setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,
                                       rounds: rounds, profile: profileValue, temperature: temperature, threshold: threshold)
@@ -165,6 +170,7 @@ struct SimulateCommand: ParsableCommand {
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
             "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)",
+            "detector_classifies": "\(profileValue.detectorClassifies)",
             "pretrain_dense": "\(profileValue.pretraining?.transfersDenseLayers ?? false)",
             "matmul_precision": profileValue.matmulPrecision.rawValue,
             "pretrain_seconds": String(format: "%.1f", pretrainSeconds), "pretrain_cached": "\(pretrainCached)",

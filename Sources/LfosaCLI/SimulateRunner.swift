@@ -66,7 +66,8 @@ enum SimulateRunner {
             report(.phase(round: q, phase: "train", fraction: 0))
             let t0 = Date()
             try loop.retrain(progress: { p in
-                let both = strategy.requirements.detector != nil && strategy.requirements.classifier
+                let networks = setting.profile.networks(for: strategy.requirements)
+                let both = networks.detector != nil && networks.classifier
                 let offset = both && p.role == .classifier ? 0.5 : 0.0
                 let share = both ? 0.5 : 1.0
                 report(.phase(round: q, phase: "train \(p.role.rawValue) loss \(String(format: "%.3f", p.loss))",

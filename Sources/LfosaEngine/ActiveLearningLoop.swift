@@ -106,7 +106,7 @@ public final class ActiveLearningLoop {
     public func retrain(progress: (TrainingProgress) -> Void = { _ in },
                         isCancelled: () -> Bool = { false }) throws -> TrainingSummary {
         guard phase != .awaitingVerdicts else { throw EngineError.wrongPhase("record the pending query's verdicts before retraining") }
-        let req = strategy.requirements
+        let req = profile.networks(for: strategy.requirements)
         let items = labeledItems
         guard !items.isEmpty else { throw EngineError.wrongPhase("no labeled samples to train on") }
         let first = trainedRounds == 0

@@ -31,6 +31,10 @@ public struct TrainingProfile: Sendable, Equatable {
     public var pretraining: RotationPretraining?
     /// Class-balanced batches for both networks (`BalancedSampler`) instead of plain shuffling.
     public var classBalanced: Bool
+    /// Whether the (K+1)-way detector also classifies (its first K logits) instead of a separate
+    /// K-way classifier being trained, for strategies whose detector is (K+1)-way — the paper's
+    /// "no classifier" ablation as a profile setting (`networks(for:)`).
+    public var detectorClassifies: Bool
     /// Precision of the networks' matrix products (training and scoring); see `MatmulPrecision`.
     public var matmulPrecision: MatmulPrecision = .float32
 
@@ -38,7 +42,7 @@ public struct TrainingProfile: Sendable, Equatable {
                 minStepsPerRound: Int, maxStepsPerRound: Int, batchSize: Int, schedule: LearningRateSchedule,
                 warmSchedule: LearningRateSchedule, momentum: Float, weightDecay: Float, augmentation: Augmentation,
                 warmStart: Bool, inferenceBatch: Int = 256, mcDropout: Float = 0.3,
-                pretraining: RotationPretraining? = nil, classBalanced: Bool = false) {
+                pretraining: RotationPretraining? = nil, classBalanced: Bool = false, detectorClassifies: Bool = false) {
         self.name = name
         self.architecture = architecture
         self.epochsPerRound = epochsPerRound
@@ -56,6 +60,15 @@ public struct TrainingProfile: Sendable, Equatable {
         self.mcDropout = mcDropout
         self.pretraining = pretraining
         self.classBalanced = classBalanced
+        self.detectorClassifies = detectorClassifies
+    }
+
+    /// The networks a round trains for a strategy's `requirements` under this profile: with
+    /// `detectorClassifies`, no separate classifier where the detector is (K+1)-way.
+    public func networks(for requirements: NetworkRequirements) -> NetworkRequirements {
+        var r = requirements
+        if detectorClassifies, case .openSet = r.detector { r.classifier = false }
+        return r
     }
 
     /// The paper's code: CIFAR ResNet-18, SGD lr 0.01 (momentum 0.9, wd 5e-4), StepLR(20, 0.5),
@@ -66,18 +79,18 @@ public struct TrainingProfile: Sendable, Equatable {
         schedule: .step(base: 0.01, every: 20, gamma: 0.5), warmSchedule: .step(base: 0.01, every: 20, gamma: 0.5),
         momentum: 0.9, weightDecay: 5e-4, augmentation: .paper, warmStart: false)
 
-    /// CPU profile: the reference CNN whose convolutions start from a self-supervised trunk
-    /// (3,000 steps of rotation prediction on the pool, done once per pool and cached), warm
-    /// starts across rounds, 300–800 steps per network and round (round 0: 60 epochs,
-    /// one-cycle max 0.05; later rounds: 4 epochs, one-cycle max 0.03), crop+flip
-    /// augmentation without rotation.
+    /// CPU profile (v5): the reference CNN whose convolutions start from a self-supervised trunk
+    /// (6,000 steps of rotation prediction on the pool, done once per pool and cached), warm
+    /// starts across rounds, one network — the detector, whose first K logits also classify —
+    /// trained 1,000–2,000 steps per round (round 0: 60 epochs, one-cycle max 0.05; later
+    /// rounds: 4 epochs, one-cycle max 0.03), crop+flip augmentation without rotation.
     /// See assets/simulate/README.md "Training profiles".
     public static let fast = TrainingProfile(
         name: "fast", architecture: .referenceCNN, epochsPerRound: 4, firstRoundEpochs: 60,
-        minStepsPerRound: 300, maxStepsPerRound: 800, batchSize: 128,
+        minStepsPerRound: 1000, maxStepsPerRound: 2000, batchSize: 128,
         schedule: .oneCycle(max: 0.05, warmupFraction: 0.25), warmSchedule: .oneCycle(max: 0.03, warmupFraction: 0.15),
         momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true,
-        inferenceBatch: 64, pretraining: RotationPretraining(steps: 3000))
+        inferenceBatch: 64, pretraining: RotationPretraining(steps: 6000), detectorClassifies: true)
 
     /// Profiles by name (`fast`, `paper`).
     public static func named(_ name: String) -> TrainingProfile? {

@@ -70,6 +70,37 @@ struct ActiveLearningLoopTests {
         #expect(throws: EngineError.self) { try loop.record([(index: loop.labeled.keys.first!, verdict: .unknown)]) }
     }
 
+    /// A profile whose detector classifies trains no classifier for LfOSA — exactly the "no
+    /// classifier" ablation: same queries, same predictions — but keeps it where the detector
+    /// cannot classify (dichotomy) or there is none (no-detector, closed-set strategies).
+    @Test func detectorClassifiesIsTheNoClassifierAblation() throws {
+        var profile = Self.tinyProfile
+        profile.detectorClassifies = true
+        func run(_ kind: StrategyKind, _ profile: TrainingProfile) throws -> (queries: [[Int]], predicted: [Int], classifier: Bool) {
+            let (loop, labels) = Self.makeLoop(kind, profile: profile)
+            var queries: [[Int]] = []
+            for _ in 0..<2 {
+                let summary = try loop.retrain()
+                #expect((summary.classifierSteps > 0) == (loop.classifier != nil))
+                let q = try loop.nextQuery(batch: 12)
+                queries.append(q.map(\.index))
+                try loop.record(Self.oracle(q, labels))
+            }
+            try loop.retrain()
+            return (queries, loop.predictKnownClasses(loop.source, indices: Array(0..<40)), loop.classifier != nil)
+        }
+        let shared = try run(.lfosa, profile), ablation = try run(.lfosaNoClassifier, Self.tinyProfile)
+        #expect(!shared.classifier && !ablation.classifier)
+        #expect(shared.queries == ablation.queries && shared.predicted == ablation.predicted)
+        func trainsClassifier(_ kind: StrategyKind, _ profile: TrainingProfile) throws -> Bool {
+            let (loop, _) = Self.makeLoop(kind, profile: profile)
+            return try loop.retrain().classifierSteps > 0 && loop.classifier != nil
+        }
+        #expect(try trainsClassifier(.lfosa, Self.tinyProfile))
+        for kind in [StrategyKind.lfosaDichotomy, .lfosaNoDetector, .random] { #expect(try trainsClassifier(kind, profile)) }
+        #expect(TrainingProfile.fast.detectorClassifies && !TrainingProfile.paper.detectorClassifies)
+    }
+
     @Test func sameSeedSameQueries() throws {
         func run(_ seed: UInt64) throws -> [[Int]] {
             let (loop, labels) = Self.makeLoop(.lfosa, seed: seed)

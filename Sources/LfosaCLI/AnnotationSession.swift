@@ -433,10 +433,7 @@ final class AnnotationSession {
                     fraction > 0.02 ? elapsed * (1 - fraction) / fraction : nil)
         }
         guard let p = job.progress else { return ("detector", 0, 1, nil, 0, nil) }
-        let req = settings.profile.networks(for: settings.strategy.make().requirements)
-        let both = req.detector != nil && req.classifier
-        let offset = both && p.role == .classifier ? 0.5 : 0
-        let fraction = offset + (both ? 0.5 : 1) * Double(p.step) / Double(max(1, p.totalSteps))
+        let fraction = settings.profile.networks(for: settings.strategy.make().requirements).fraction(at: p)
         let perStep = p.epoch > 0 ? Double(p.step) / p.epoch : 1
         let epochs = Int((Double(p.totalSteps) / max(perStep, 1e-9)).rounded(.up))
         let elapsed = Date().timeIntervalSince(job.started)

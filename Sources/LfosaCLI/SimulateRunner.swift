@@ -62,16 +62,13 @@ enum SimulateRunner {
             testLabels = split.testKnown.map { knownIndex[test.labels[$0]!]! }
         }
         var rows: [SimulateRound] = []
+        let networks = setting.profile.networks(for: strategy.requirements)
         for q in 0...setting.rounds {
             report(.phase(round: q, phase: "train", fraction: 0))
             let t0 = Date()
             try loop.retrain(progress: { p in
-                let networks = setting.profile.networks(for: strategy.requirements)
-                let both = networks.detector != nil && networks.classifier
-                let offset = both && p.role == .classifier ? 0.5 : 0.0
-                let share = both ? 0.5 : 1.0
                 report(.phase(round: q, phase: "train \(p.role.rawValue) loss \(String(format: "%.3f", p.loss))",
-                              fraction: offset + share * Double(p.step) / Double(p.totalSteps)))
+                              fraction: networks.fraction(at: p)))
             })
             let trainSeconds = Date().timeIntervalSince(t0)
             var accuracy: Double? = nil

@@ -36,6 +36,14 @@ public struct NetworkRequirements: Sendable, Equatable {
     public var classifier: Bool
     /// Dropout before the classifier's head (MC dropout), 0 for none.
     public var classifierDropout: Float
+
+    /// How far a round that trains these networks is at `progress` (0…1): the detector's half,
+    /// then the classifier's, when both train; otherwise the one network's steps.
+    public func fraction(at progress: TrainingProgress) -> Double {
+        let both = detector != nil && classifier
+        let offset = both && progress.role == .classifier ? 0.5 : 0
+        return offset + (both ? 0.5 : 1) * Double(progress.step) / Double(max(1, progress.totalSteps))
+    }
 }
 
 /// What a strategy sees when it picks a query.

@@ -9,6 +9,7 @@
 // The micro-kernel keeps a 32 × 32 block of C in four accumulator tiles, walks k, then writes
 // the block out with alpha/beta (masked, so ragged edges need no special case).
 #include "lfosa_kernels.h"
+#include "kernel_buffers.h"
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,16 +59,6 @@ int lfosa_amx_bf16_available(void) {
 // Per-thread packing buffers (Dispatch worker threads live for the process).
 static __thread uint16_t *pack_a = NULL, *pack_b = NULL;
 static __thread size_t pack_a_cap = 0, pack_b_cap = 0;
-
-// A 64-byte aligned per-thread buffer of at least `bytes` (grown, never shrunk; NULL if out of memory).
-static void *reserve_bytes(void **buf, size_t *cap, size_t bytes) {
-    if (*cap < bytes) {
-        free(*buf);
-        *buf = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
-        *cap = *buf ? bytes : 0;
-    }
-    return *buf;
-}
 
 static uint16_t *reserve(uint16_t **buf, size_t *cap, size_t elements) {
     size_t bytes = *cap * sizeof(uint16_t);

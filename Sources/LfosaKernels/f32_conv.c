@@ -17,6 +17,7 @@
 // Sums run in another order than the unfolded product (FMA-fused, per-lane partial sums for the
 // weight gradient), so results agree with unfolding + sgemm to float32 rounding, not bit for bit.
 #include "lfosa_kernels.h"
+#include "kernel_buffers.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,19 +29,6 @@
 #define F32_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
 
 enum { NCO = 8, GUARD = 64 };
-
-// A 64-byte aligned per-thread buffer of at least `bytes` (grown, never shrunk).
-static void *grow(void **buf, size_t *cap, size_t bytes) {
-    if (*cap < bytes) {
-        free(*buf);
-        *buf = NULL;
-        *cap = 0;
-        size_t rounded = (bytes + 63) / 64 * 64;
-        if (posix_memalign(buf, 64, rounded) != 0) { *buf = NULL; return NULL; }
-        *cap = rounded;
-    }
-    return *buf;
-}
 
 static __thread void *f32_planes = NULL, *f32_weights = NULL, *f32_table = NULL, *f32_masks = NULL;
 static __thread size_t f32_planes_cap = 0, f32_weights_cap = 0, f32_table_cap = 0, f32_masks_cap = 0;
@@ -75,7 +63,7 @@ int lfosa_f32_conv_same_supported(int h, int w, int kh, int kw) {
 // Shift of kernel row r = (ci, i) (its centre column) from a pixel's position in its plane.
 static int32_t *f32_rows(const f32_geom *g) {
     int nrows = g->cin * g->kh;
-    int32_t *t = grow(&f32_table, &f32_table_cap, sizeof(int32_t) * (size_t)nrows);
+    int32_t *t = reserve_bytes(&f32_table, &f32_table_cap, sizeof(int32_t) * (size_t)nrows);
     if (!t) return NULL;
     for (int r = 0; r < nrows; r++) t[r] = (r / g->kh) * g->plane + (r % g->kh - g->kh / 2) * g->w;
     return t;
@@ -84,7 +72,7 @@ static int32_t *f32_rows(const f32_geom *g) {
 // masks[(b·kw + j)·2 + v]: lanes of vector v of block b whose pixel is in the image and whose
 // column shifted by j − kw/2 is inside the row.
 static uint16_t *f32_masks_table(const f32_geom *g) {
-    uint16_t *m = grow(&f32_masks, &f32_masks_cap, sizeof(uint16_t) * (size_t)g->blocks * g->kw * 2);
+    uint16_t *m = reserve_bytes(&f32_masks, &f32_masks_cap, sizeof(uint16_t) * (size_t)g->blocks * g->kw * 2);
     if (!m) return NULL;
     for (int b = 0; b < g->blocks; b++)
         for (int j = 0; j < g->kw; j++)
@@ -152,8 +140,8 @@ void lfosa_f32_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, 
     if (n1 <= n0) return;
     f32_geom g = f32_geometry(cout, cin, kh, kw, h, w);
     int cob = (cout + NCO - 1) / NCO;
-    float *pw = grow(&f32_weights, &f32_weights_cap, sizeof(float) * (size_t)cob * g.k * NCO);
-    float *planes = grow(&f32_planes, &f32_planes_cap, sizeof(float) * (size_t)g.image);
+    float *pw = reserve_bytes(&f32_weights, &f32_weights_cap, sizeof(float) * (size_t)cob * g.k * NCO);
+    float *planes = reserve_bytes(&f32_planes, &f32_planes_cap, sizeof(float) * (size_t)g.image);
     int32_t *rows = f32_rows(&g);
     uint16_t *masks = f32_masks_table(&g);
     if (!pw || !planes || !rows || !masks) abort();
@@ -299,7 +287,7 @@ void lfosa_f32_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int 
     int chunk = (int)((size_t)(512 << 10) / (sizeof(float) * (size_t)geo.image));
     if (chunk < 1) chunk = 1;
     if (chunk > n1 - n0) chunk = n1 - n0;
-    float *planes = grow(&f32_planes, &f32_planes_cap, sizeof(float) * (size_t)geo.image * chunk);
+    float *planes = reserve_bytes(&f32_planes, &f32_planes_cap, sizeof(float) * (size_t)geo.image * chunk);
     int32_t *rows = f32_rows(&geo);
     uint16_t *masks = f32_masks_table(&geo);
     if (!planes || !rows || !masks) abort();

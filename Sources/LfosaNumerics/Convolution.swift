@@ -196,20 +196,21 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
     var imagesPerChunkOverride: Int?
 
     /// Runs `body(worker, n0, n1, workspace, parallel)` over chunks of images whose unfolded
-    /// columns fit in about 1 MiB.
+    /// columns fit in about 1 MiB (or `imagesPerChunk` images). Without `unfolds` the workspace
+    /// is empty (kernels that read the input directly).
     ///
     /// With several workers, whole chunks run on different threads, each with its own
     /// workspace and single-threaded BLAS (coarse-grained: no synchronisation inside a chunk);
     /// `parallel` then is false and the body must not fork further. Chunks go to workers
     /// round-robin in a fixed order, so results do not depend on scheduling except through
     /// per-worker accumulators the caller sums in worker order.
-    private func forEachImageChunk(n: Int, plane: Int, k: Int, imagesPerChunk: Int? = nil,
+    private func forEachImageChunk(n: Int, plane: Int, k: Int, imagesPerChunk: Int? = nil, unfolds: Bool = true,
                                    _ body: (Int, Int, Int, UnsafeMutableBufferPointer<Float>, Bool) -> Void) -> Int {
         let per = imagesPerChunkOverride ?? imagesPerChunk ?? max(1, Self.unfoldBudget / max(1, k * plane))
         let chunk = min(n, per)
         let chunks = (n + chunk - 1) / chunk
         let workers = max(1, min(ParallelConfiguration.workers, chunks))
-        let slot = chunk * plane * k
+        let slot = unfolds ? chunk * plane * k : 0
         if workspace.count < workers * slot { workspace = [Float](repeating: 0, count: workers * slot) }
         workspace.withUnsafeMutableBufferPointer { all in
             if workers == 1 {
@@ -304,13 +305,9 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                         dcolWorkspace.withUnsafeMutableBufferPointer { dcAll in
                             // Direct kernels need no workspace. The float32 one sums per-lane partials
                             // over a call's images (reduced once per call): one call per worker.
-                            let perCall: Int? = switch directKernel {
-                            case .float32: (n + maxWorkers - 1) / maxWorkers
-                            case .bfloat16: max(1, Self.unfoldBudget / max(1, k * ho * wo))
-                            case nil: nil
-                            }
-                            workersUsed = forEachImageChunk(n: n, plane: ho * wo, k: direct ? 0 : k,
-                                                            imagesPerChunk: perCall) { worker, n0, n1, col, parallel in
+                            let perCall = directKernel == .float32 ? (n + maxWorkers - 1) / maxWorkers : nil
+                            workersUsed = forEachImageChunk(n: n, plane: ho * wo, k: k, imagesPerChunk: perCall,
+                                                            unfolds: !direct) { worker, n0, n1, col, parallel in
                                 let chunkCols = (n1 - n0) * ho * wo
                                 let gChunk = gp.baseAddress! + n0 * ho * wo
                                 if let directKernel {

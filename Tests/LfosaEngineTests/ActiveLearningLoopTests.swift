@@ -101,6 +101,16 @@ struct ActiveLearningLoopTests {
         #expect(TrainingProfile.fast.detectorClassifies && !TrainingProfile.paper.detectorClassifies)
     }
 
+    /// Progress through a round: the detector's half, then the classifier's, when both train.
+    @Test func trainingFractionSplitsTheRoundBetweenNetworks() {
+        let both = LfOSAStrategy().requirements, one = TrainingProfile.fast.networks(for: LfOSAStrategy().requirements)
+        let detector = TrainingProgress(role: .detector, epoch: 1, step: 30, totalSteps: 120, loss: 1)
+        var classifier = detector
+        classifier.role = .classifier
+        #expect(both.fraction(at: detector) == 0.125 && both.fraction(at: classifier) == 0.625)
+        #expect(one.fraction(at: detector) == 0.25)
+    }
+
     @Test func sameSeedSameQueries() throws {
         func run(_ seed: UInt64) throws -> [[Int]] {
             let (loop, labels) = Self.makeLoop(.lfosa, seed: seed)

@@ -74,13 +74,13 @@ void lfosa_bn_pool_backward_channel(const float *g, const float *max_input, cons
                                     float *dx, int32_t channel_base, float mean, float inv_std,
                                     float gamma, int relu, float *d_gamma, float *d_beta);
 // Whether the float32 implicit-GEMM "same" convolution (AVX-512 FMA) runs here for this plane
-// and kernel: odd kernel sizes up to 15, any plane, and a CPU with AVX-512.
+// and kernel: odd kernels up to 31 tall and 5 wide, any plane, and a CPU with AVX-512.
 int lfosa_f32_conv_same_supported(int h, int w, int kh, int kw);
 
 // float32 "same" convolution (stride 1, zero padding kh/2, kw/2) of images [n0, n1) of x [cin,
 // ntotal, h, w] with weight [cout, cin·kh·kw], writing out[co · ldc + (image·h + y)·w + x] — the
-// arguments of lfosa_bf16_conv_same_forward. An implicit GEMM over zero-padded float32 copies of
-// each image (f32_conv.c); fused multiply-adds in the unfolded product's k order, so it agrees
+// arguments of lfosa_bf16_conv_same_forward. An implicit GEMM over float32 copies of each image
+// with zero rows above and below, the horizontal padding as lane masks (f32_conv.c); fused multiply-adds in the unfolded product's k order, so it agrees
 // with unfolding + sgemm to float32 rounding. With g as x and the kernel rotated by 180° and its
 // channel axes swapped, it is the input gradient. Single-threaded; thread-safe.
 void lfosa_f32_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,

@@ -480,7 +480,7 @@ final class AnnotationSession {
             mixtureRound = job.round
             lastJobSeconds = (result.trainSeconds, result.scoreSeconds)
             jobTimings.append((result.trainSeconds, result.scoreSeconds))
-            if let problem = result.checkpointProblem { message = "classifier not saved: \(problem)" }
+            if let problem = result.checkpointProblem { message = "weights not saved: \(problem)" }
             for item in result.ranking { queried[item.index] = item }
             let fresh = result.ranking.map(\.index).filter { labels[$0] == nil }
             installBatch(Array(fresh.prefix(settings.batch)), standby: Array(fresh.dropFirst(settings.batch)))

@@ -86,15 +86,17 @@ final class AnnotationTrainingJob: @unchecked Sendable {
             let ranking = Array(full.prefix(lookahead))
             let scoreSeconds = Date().timeIntervalSince(t1)
             var problem: String? = nil
-            if let checkpoint, let classifier = loop.classifier {
-                let archive = WeightArchive(network: classifier, metadata: [
+            if let checkpoint, let (network, role) = classifyingNetwork(loop) {
+                var metadata = [
                     "architecture": loop.profile.architecture.rawValue, "classes": "\(loop.knownClasses)",
+                    "outputs": "\(network.classes)", "role": role,
                     "input_shape": loop.source.imageShape.map(String.init).joined(separator: "x"),
                     "round": "\(loop.round)", "labeled": "\(loop.labeled.count)", "profile": loop.profile.name,
                     "normalization_mean": loop.normalization.mean.map { "\($0)" }.joined(separator: ","),
                     "normalization_std": loop.normalization.std.map { "\($0)" }.joined(separator: ","),
-                ])
-                problem = checkpoint(archive.encoded())
+                ]
+                if network.classes > loop.knownClasses { metadata["unknown_output"] = "\(loop.knownClasses)" }
+                problem = checkpoint(WeightArchive(network: network, metadata: metadata).encoded())
             }
             return .finished(AnnotationTrainingResult(ranking: ranking, mixtures: loop.lastMixtures, groupMembers: groups,
                                                       summary: summary, trainSeconds: t1.timeIntervalSince(t0),
@@ -107,16 +109,29 @@ final class AnnotationTrainingJob: @unchecked Sendable {
     }
 }
 
+/// The network whose outputs classify the known classes, checkpointed after every retraining:
+/// the K-way classifier, or — when the profile trains none — the (K+1)-way detector, whose
+/// output K is "unknown".
+private func classifyingNetwork(_ loop: ActiveLearningLoop) -> (Network, String)? {
+    if let c = loop.classifier { return (c, "classifier") }
+    if let d = loop.detector, d.classes == loop.knownClasses + 1 { return (d, "detector") }
+    return nil
+}
+
 /// Training settings for interactive use: a bounded, fixed number of steps per round.
 enum AnnotationProfile {
     /// The `fast` profile's network and schedules, with `steps` optimiser steps per network
-    /// per round (the first round too) at batch `batchSize`, warm-started.
-    static func interactive(steps: Int, batchSize: Int, architecture: Architecture = .referenceCNN) -> TrainingProfile {
+    /// per round (the first round too) at batch `batchSize`, warm-started. With
+    /// `detectorClassifies` (the default, as in `fast`) only the (K+1)-way detector trains and
+    /// its first K logits give the hints: half the retraining time, the same queries.
+    static func interactive(steps: Int, batchSize: Int, architecture: Architecture = .referenceCNN,
+                            detectorClassifies: Bool = true) -> TrainingProfile {
         TrainingProfile(name: "interactive-\(steps)x\(batchSize)", architecture: architecture, epochsPerRound: 1,
                         firstRoundEpochs: 1, minStepsPerRound: steps, maxStepsPerRound: steps, batchSize: batchSize,
                         schedule: .oneCycle(max: 0.05, warmupFraction: 0.25),
                         warmSchedule: .oneCycle(max: 0.02, warmupFraction: 0.15),
-                        momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true, inferenceBatch: 64)
+                        momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true, inferenceBatch: 64,
+                        detectorClassifies: detectorClassifies)
     }
 
     /// Background self-supervised pretraining for a pool of `poolSize` images: `steps` when

@@ -58,6 +58,10 @@ struct DemoCommand: ParsableCommand {
             help: "Steps of self-supervised (rotation) pretraining on the pool, run in the background and cached per pool (default: 10 epochs, 300-3000 steps, none under 500 images; 0 = none).")
     var pretrainSteps: Int?
 
+    @Flag(name: .customLong("detector-classifies"), inversion: .prefixedNo,
+          help: "The (K+1)-way detector's first K logits classify (hints, saved weights) instead of a separate K-way classifier trained beside it.")
+    var detectorClassifies = true
+
     @Option(help: "Session directory (default: a new directory under /tmp).")
     var session: String?
 
@@ -124,7 +128,8 @@ struct DemoCommand: ParsableCommand {
         settings.batch = batch
         settings.seed = seed
         settings.annotator = annotator
-        settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch)
+        settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch,
+                                                          detectorClassifies: detectorClassifies)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
         settings.profile = settings.profile.withMatmulPrecision(try MatmulPrecision.parse(precision))
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)

@@ -51,6 +51,10 @@ struct LabelCommand: ParsableCommand {
     @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX) or fp32.")
     var precision: String = MatmulPrecision.preferred.rawValue
 
+    @Flag(name: .customLong("detector-classifies"), inversion: .prefixedNo,
+          help: "The (K+1)-way detector's first K logits classify (hints, saved weights) instead of a separate K-way classifier trained beside it.")
+    var detectorClassifies = true
+
     @Option(name: .customLong("pretrain-steps"),
             help: "Steps of self-supervised (rotation) pretraining on the pool, run in the background and cached per pool (default: 10 epochs, 300-3000 steps, none under 500 images; 0 = none).")
     var pretrainSteps: Int?
@@ -133,7 +137,8 @@ struct LabelCommand: ParsableCommand {
         settings.coldStartLabels = coldStart
         settings.seed = store.configuration.seed
         settings.annotator = who
-        settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch)
+        settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch,
+                                                          detectorClassifies: detectorClassifies)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
         settings.profile = settings.profile.withMatmulPrecision(try MatmulPrecision.parse(precision))
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)

@@ -44,6 +44,15 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Training profile: fast or paper.")
     var profile: String = "fast"
 
+    @Option(help: "Override the profile's network architecture (\(Architecture.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var architecture: String?
+
+    @Option(name: .customLong("epochs-per-round"), help: "Override the profile's epochs per round after the first (then clamped to the step range).")
+    var epochsPerRound: Int?
+
+    @Option(name: .customLong("first-round-epochs"), help: "Override the profile's epochs of the first round (then clamped to the step range).")
+    var firstRoundEpochs: Int?
+
     @Option(name: .customLong("min-steps"), help: "Override the profile's minimum SGD steps per network and round.")
     var minSteps: Int?
 
@@ -61,6 +70,10 @@ struct SimulateCommand: ParsableCommand {
           help: "The (K+1)-way detector's first K logits classify instead of a separate K-way classifier (default: the profile's; fast: yes, paper: no).")
     var detectorClassifies: Bool?
 
+    @Flag(name: .customLong("warm-start"), inversion: .prefixedNo,
+          help: "Continue each round from the previous round's weights instead of re-initialising (from the pretrained trunk when there is one) with the first round's schedule (default: the profile's).")
+    var warmStart: Bool?
+
     @Flag(name: .customLong("pretrain-dense"), help: "Transfer the pretrained dense layers too, not only the convolutions.")
     var pretrainDense = false
 
@@ -75,6 +88,10 @@ struct SimulateCommand: ParsableCommand {
 
     @Option(help: "Use a seeded random subset of this many training images (quick experiments).")
     var subset: Int?
+
+    @Option(name: .customLong("dump-rankings"),
+            help: ArgumentHelp("Write every round's ranking of the whole pool as CSV into this directory (diagnostics).", visibility: .hidden))
+    var dumpRankings: String?
 
     @Option(help: "Output directory.")
     var out: String = "simulate-out"
@@ -96,6 +113,9 @@ struct SimulateCommand: ParsableCommand {
         if let maxSteps {
             guard maxSteps >= 0 else { throw ValidationError("--max-steps must be at least 0, got \(maxSteps)") }
             profileValue.maxStepsPerRound = maxSteps
+        }
+        for (name, value) in [("--epochs-per-round", epochsPerRound), ("--first-round-epochs", firstRoundEpochs)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
         }
         if let pretrainSteps, pretrainSteps < 0 {
             throw ValidationError("--pretrain-steps must be at least 0, got \(pretrainSteps)")
@@ -140,12 +160,25 @@ struct SimulateCommand: ParsableCommand {
                 profileValue.pretraining = p
             }
         }
+        if let architecture {
+            guard let a = Architecture(rawValue: architecture) else {
+                throw ValidationError("unknown architecture '\(architecture)' (\(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            profileValue.architecture = a
+        }
         if pretrainDense { profileValue.pretraining?.transfersDenseLayers = true }
         if let balanced { profileValue.classBalanced = balanced }
+        if let warmStart { profileValue.warmStart = warmStart }
+        if let epochsPerRound { profileValue.epochsPerRound = epochsPerRound }
+        if let firstRoundEpochs { profileValue.firstRoundEpochs = firstRoundEpochs }
         if let detectorClassifies { profileValue.detectorClassifies = detectorClassifies }
         profileValue = profileValue.withMatmulPrecision(matmulPrecision)
         var setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,
                                       rounds: rounds, profile: profileValue, temperature: temperature, threshold: threshold)
+        if let dumpRankings {
+            try FileManager.default.createDirectory(atPath: dumpRankings, withIntermediateDirectories: true)
+            setting.rankingDirectory = dumpRankings
+        }
         let progress = SimulateProgress(runs: kinds.count * seedList.count, roundsPerRun: rounds + 1, enabled: !quiet)
         var pretrainSeconds = 0.0, pretrainCached = false
         if let pretraining = profileValue.pretraining {
@@ -165,11 +198,12 @@ struct SimulateCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
         let settings: [String: String] = [
             "source": source, "known": known ?? "mismatch \(mismatch ?? 0.4)", "init_percent": "\(initPercent)",
-            "batch": "\(batch)", "rounds": "\(rounds)", "profile": profileValue.name, "temperature": "\(temperature)",
+            "batch": "\(batch)", "rounds": "\(rounds)", "profile": profileValue.name, "architecture": profileValue.architecture.rawValue, "temperature": "\(temperature)",
             "steps_per_round": "\(profileValue.minStepsPerRound)-\(profileValue.maxStepsPerRound)",
+            "epochs_per_round": "\(profileValue.epochsPerRound)", "first_round_epochs": "\(profileValue.firstRoundEpochs)",
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
-            "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)",
+            "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "warm_start": "\(profileValue.warmStart)",
             "detector_classifies": "\(profileValue.detectorClassifies)",
             "pretrain_dense": "\(profileValue.pretraining?.transfersDenseLayers ?? false)",
             "matmul_precision": profileValue.matmulPrecision.rawValue,

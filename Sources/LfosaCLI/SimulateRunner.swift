@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import LfosaData
 import LfosaEngine
@@ -35,6 +36,9 @@ struct SimulateSetting {
     var threshold: Float?
     /// Self-supervised trunk that seeds the networks (nil: random initialisation).
     var trunk: PretrainedTrunk? = nil
+    /// When set, every round's ranking of the whole pool is written to
+    /// `<dir>/ranking-<strategy>-s<seed>-r<round>.csv` (diagnostics; scoring then ranks the whole pool).
+    var rankingDirectory: String? = nil
 }
 
 /// Drives an `ActiveLearningLoop` with a ground-truth oracle and measures every round.
@@ -82,8 +86,20 @@ enum SimulateRunner {
             if q < setting.rounds {
                 report(.phase(round: q, phase: "score/select", fraction: 1))
                 let t1 = Date()
-                let query = try loop.nextQuery(batch: setting.batch)
+                let ranked = try loop.nextQuery(batch: setting.rankingDirectory == nil ? setting.batch : Int.max)
                 row.selectSeconds = Date().timeIntervalSince(t1)
+                let query = Array(ranked.prefix(setting.batch))
+                if let dir = setting.rankingDirectory {
+                    var csv = "rank,index,class,known,predicted,score,mav\n"
+                    for (r, item) in ranked.enumerated() {
+                        csv += "\(r),\(item.index),\(labels[item.index]),\(knownIndex[labels[item.index]] != nil ? 1 : 0),"
+                            + "\(item.predictedClass.map(String.init) ?? ""),\(item.score),\(item.maxActivation.map { "\($0)" } ?? "")\n"
+                    }
+                    let file = "\(dir)/ranking-\(kind.rawValue)-s\(seed)-r\(q).csv"
+                    do { try csv.write(toFile: file, atomically: true, encoding: .utf8) } catch {
+                        throw ValidationError("\(file): cannot write the ranking (\(error.localizedDescription))")
+                    }
+                }
                 let verdicts = query.map { item -> (index: Int, verdict: Verdict) in
                     if let k = knownIndex[labels[item.index]] { return (item.index, .known(k)) }
                     return (item.index, .unknown)

@@ -171,15 +171,17 @@ import LfosaTerminal
         #expect(try store.currentLabels()[pool.identities[first[1]]] == .known(1))
     }
 
-    @Test func afterTheColdStartTheModelRetrainsInTheBackgroundAndRanksThePool() throws {
+    @Test(arguments: [true, false])
+    func afterTheColdStartTheModelRetrainsInTheBackgroundAndRanksThePool(detectorClassifies: Bool) throws {
         let dir = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let pool = Self.pool(count: 30)
         let store = try Self.createStore(dir)
         defer { store.close() }
         let truth: (Int) -> Int? = { i in pool.labels[i] == 2 ? nil : pool.labels[i] }
-        let session = try AnnotationSession(pool: pool, store: store, settings: Self.settings(batch: 4, coldStart: 1),
-                                            groundTruth: truth)
+        var settings = Self.settings(batch: 4, coldStart: 1)
+        settings.profile.detectorClassifies = detectorClassifies
+        let session = try AnnotationSession(pool: pool, store: store, settings: settings, groundTruth: truth)
         let terminal = HeadlessTerminal(size: TerminalSize(width: 120, height: 40))
         // The simulated annotator answers from ground truth until both classes have a label.
         let loop = AnnotationRunLoop(session: session, terminal: terminal, keyMap: .standard(classCount: 2),
@@ -194,10 +196,16 @@ import LfosaTerminal
         #expect(session.batch.allSatisfy { session.queried[$0] != nil })   // ranked by the model: hints exist
         #expect(session.mixtures.count == 2)
         #expect(try store.rounds().count >= 1)
-        // The trained classifier is checkpointed in the session, where `lfosa export` finds it.
+        // The network that classifies is checkpointed in the session, where `lfosa export` finds
+        // it: by default the 3-way detector (output 2 = unknown), else the 2-way classifier.
         let weights = try #require(try store.loadModel(name: LabelExport.weightsFileName))
         let archive = try WeightArchive(decoding: weights)
         #expect(archive.metadata["classes"] == "2")
+        #expect(archive.metadata["outputs"] == (detectorClassifies ? "3" : "2"))
+        #expect(archive.metadata["role"] == (detectorClassifies ? "detector" : "classifier"))
+        #expect(archive.metadata["unknown_output"] == (detectorClassifies ? "2" : nil))
+        let restored = Network.make(.referenceCNN, inputShape: [1, 8, 8], classes: detectorClassifies ? 3 : 2, seed: 0)
+        try archive.load(into: restored)
         // The histogram screen gets one panel per class, split by ground truth in the demo.
         let model = loop.histogramModel()
         #expect(model.panels.count == 2)

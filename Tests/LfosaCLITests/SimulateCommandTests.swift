@@ -60,6 +60,22 @@ import LfosaNumerics
         #expect(badPrecision.status != 0)
         #expect(badPrecision.stderr.split(separator: "\n").first == "Error: unknown precision 'fp16' (fp32 or bf16)")
 
+        // profile overrides reach the run and are recorded
+        let custom = try runLfosa(Array(args.dropLast()) + [root + "/out-custom", "--architecture", "compact-cnn", "--no-warm-start",
+                                                           "--epochs-per-round", "3", "--first-round-epochs", "5",
+                                                           "--pretrain-steps", "0", "--rounds", "0"],
+                                  timeout: 120, environment: env)
+        #expect(custom.status == 0, "stderr: \(custom.stderr)")
+        let customSettings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-custom/results.json")))
+        let customRecorded = ((customSettings as? [String: Any])?["settings"] as? [String: String]) ?? [:]
+        #expect(customRecorded["architecture"] == "compact-cnn" && customRecorded["warm_start"] == "false")
+        #expect(customRecorded["epochs_per_round"] == "3" && customRecorded["first_round_epochs"] == "5")
+        #expect(recorded["architecture"] == "reference-cnn" && recorded["warm_start"] == "true")
+        let badArchitecture = try runLfosa(["simulate", root + "/images", "--architecture", "vgg"], timeout: 60, environment: env)
+        #expect(badArchitecture.stderr.split(separator: "\n").first?.hasPrefix("Error: unknown architecture 'vgg' (reference-cnn") == true)
+        let badEpochs = try runLfosa(["simulate", root + "/images", "--epochs-per-round", "0"], timeout: 60, environment: env)
+        #expect(badEpochs.stderr.split(separator: "\n").first == "Error: --epochs-per-round must be at least 1, got 0")
+
         let bad = try runLfosa(["simulate", root + "/images", "--pretrain-steps=-1"], timeout: 60, environment: env)
         #expect(bad.status != 0)
         // one error line (argument-parser adds its usage hint below it); nothing was loaded or trained

@@ -4,10 +4,11 @@ import LfosaNumerics
 ///
 /// Variants are the paper's ablations. `.noDetector` scores with the classifier's logits
 /// (no unknown column); `.dichotomy` uses a binary detector whose "known" logit is the MAV of
-/// one group (samples it predicts unknown get w = 0).
+/// one group (samples it predicts unknown get w = 0). `.noMixture` (not in the paper) ranks the
+/// samples the detector predicts known by their raw MAV across classes, without the GMMs.
 public struct LfOSAStrategy: QueryStrategy {
     public enum Variant: Sendable, Equatable {
-        case standard, noDetector, noClassifier, noInvalidSet, dichotomy
+        case standard, noDetector, noClassifier, noInvalidSet, dichotomy, noMixture
     }
 
     public var name: String
@@ -27,7 +28,7 @@ public struct LfOSAStrategy: QueryStrategy {
 
     public var requirements: NetworkRequirements {
         switch variant {
-        case .standard: return NetworkRequirements(detector: .openSet(temperature: temperature, usesInvalidSet: true), classifier: true, classifierDropout: 0)
+        case .standard, .noMixture: return NetworkRequirements(detector: .openSet(temperature: temperature, usesInvalidSet: true), classifier: true, classifierDropout: 0)
         case .noDetector: return NetworkRequirements(detector: nil, classifier: true, classifierDropout: 0)
         case .noClassifier: return NetworkRequirements(detector: .openSet(temperature: temperature, usesInvalidSet: true), classifier: false, classifierDropout: 0)
         case .noInvalidSet: return NetworkRequirements(detector: .openSet(temperature: temperature, usesInvalidSet: false), classifier: true, classifierDropout: 0)
@@ -49,11 +50,12 @@ public struct LfOSAStrategy: QueryStrategy {
             let out = PoolInference.run(net, source: context.source, indices: context.pool, batch: context.inferenceBatch,
                                         normalization: context.normalization)
             ranking = MaxActivationRanking(logits: out.logits, columns: 2, knownClasses: 1, unknownColumn: 1, options: mixture)
-        case .standard, .noClassifier, .noInvalidSet:
+        case .standard, .noClassifier, .noInvalidSet, .noMixture:
             let net = context.detector!
             let out = PoolInference.run(net, source: context.source, indices: context.pool, batch: context.inferenceBatch,
                                         normalization: context.normalization)
-            ranking = MaxActivationRanking(logits: out.logits, columns: net.classes, knownClasses: k, unknownColumn: k, options: mixture)
+            ranking = MaxActivationRanking(logits: out.logits, columns: net.classes, knownClasses: k, unknownColumn: k, options: mixture,
+                                           byMixture: variant != .noMixture)
         }
         let picked = ranking.selection(batch: batch, threshold: threshold)
         let items = picked.map { p -> QueryItem in

@@ -18,6 +18,8 @@ public struct ClassMixture: Sendable, Equatable {
 /// degenerate known-class groups by MAV descending (w is reported as 0 — no posterior
 /// exists); (2) samples predicted unknown, w = 0, by how close they came to a known class
 /// (largest known logit minus unknown logit, descending). Ties keep pool order.
+/// With `byMixture` false (the `lfosa-no-gmm` variant) tiers 0 and 1 merge and are ordered by
+/// raw MAV alone; the mixtures are still fitted and w reported, for the screens.
 public struct MaxActivationRanking: Sendable {
     public var predictedClass: [Int]
     public var maxActivation: [Float]
@@ -33,7 +35,8 @@ public struct MaxActivationRanking: Sendable {
     ///   - knownClasses: K; columns 0..<K are known classes.
     ///   - unknownColumn: the "unknown" logit column (K for a (K+1)-way detector), or nil
     ///     when every sample is predicted among the known classes.
-    public init(logits: [Float], columns: Int, knownClasses: Int, unknownColumn: Int?, options: MixtureFitOptions) {
+    public init(logits: [Float], columns: Int, knownClasses: Int, unknownColumn: Int?, options: MixtureFitOptions,
+                byMixture: Bool = true) {
         let n = logits.count / max(1, columns)
         var predictedClass = [Int](repeating: 0, count: n)
         var maxActivation = [Float](repeating: 0, count: n)
@@ -67,6 +70,7 @@ public struct MaxActivationRanking: Sendable {
             } else {
                 for i in members { tier[i] = 1 }
             }
+            if !byMixture { for i in members { tier[i] = 1 } }
             mixtures.append(ClassMixture(predictedClass: c, maxActivations: mavs, mixture: fitted))
         }
         let t = tier, lo = logOdds, m = maxActivation, mg = margin

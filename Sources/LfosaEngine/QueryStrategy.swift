@@ -98,6 +98,9 @@ public enum StrategyKind: String, Sendable, CaseIterable, Codable {
     case lfosaT2 = "lfosa-t2"
     /// Ablation: binary known/unknown detector.
     case lfosaDichotomy = "lfosa-dichotomy"
+    /// Not in the paper: the detector's predicted-known samples ranked by raw MAV across
+    /// classes, without the per-class GMMs.
+    case lfosaNoGMM = "lfosa-no-gmm"
 
     /// The strategy object; `temperature` and `mixture` configure the LfOSA variants whose
     /// ablation does not fix them, `threshold` switches LfOSA to the τ form.
@@ -114,6 +117,7 @@ public enum StrategyKind: String, Sendable, CaseIterable, Codable {
         case .lfosaT1: return lfosa(.standard, 1)
         case .lfosaT2: return lfosa(.standard, 2)
         case .lfosaDichotomy: return lfosa(.dichotomy, temperature)
+        case .lfosaNoGMM: return lfosa(.noMixture, temperature)
         case .random: return RandomStrategy()
         case .uncertainty: return SoftmaxStrategy(kind: .uncertainty)
         case .certainty: return SoftmaxStrategy(kind: .certainty)

@@ -137,11 +137,6 @@ public final class Network {
 public enum Architecture: String, Sendable, CaseIterable, Codable {
     /// The benchmark CNN: three conv3×3–BN–ReLU–maxpool2 stages (32, 64, 128), 256-d hidden layer.
     case referenceCNN = "reference-cnn"
-    /// The reference CNN with a fourth conv3×3–BN–pool–ReLU stage (256 channels at 4×4): 1,024
-    /// features into the 256-d hidden layer.
-    case referenceCNN4 = "reference-cnn-4"
-    /// The reference CNN 1.5× wider (48, 96, 192 channels).
-    case referenceCNNWide = "reference-cnn-wide"
     /// A wider small CNN for the `fast` profile (VGG-style, 6 conv layers, global pooling).
     case compactCNN = "compact-cnn"
     /// CIFAR ResNet-18 (3×3 stem, four stages of two basic blocks), the paper's network.
@@ -155,11 +150,10 @@ extension Network {
         var rng = SplitMix64(seed: seed)
         let c = inputShape[0], h = inputShape[1], w = inputShape[2]
         switch architecture {
-        case .referenceCNN, .referenceCNN4, .referenceCNNWide:
-            let widths = architecture == .referenceCNN4 ? [32, 64, 128, 256] : architecture == .referenceCNNWide ? [48, 96, 192] : [32, 64, 128]
+        case .referenceCNN:
             var trunk: [Layer] = [ChannelMajor()]
             var ch = c, hh = h, ww = w
-            for (i, out) in widths.enumerated() {
+            for (i, out) in [32, 64, 128].enumerated() {
                 // ReLU after the pooling: max-pool and ReLU commute (both monotone), so this is
                 // conv–BN–ReLU–pool's function with the ReLU on a quarter of the values.
                 trunk += [Conv2D(name: "conv\(i)", inputChannels: ch, outputChannels: out, kernel: 3, padding: 1, rng: &rng),

@@ -63,7 +63,7 @@ import LfosaNumerics
         // profile overrides reach the run and are recorded
         let custom = try runLfosa(Array(args.dropLast()) + [root + "/out-custom", "--architecture", "compact-cnn", "--no-warm-start",
                                                            "--epochs-per-round", "3", "--first-round-epochs", "5",
-                                                           "--pretrain-steps", "0", "--rounds", "0"],
+                                                           "--pretrain-steps", "0", "--dump-rankings", root + "/rankings"],
                                   timeout: 120, environment: env)
         #expect(custom.status == 0, "stderr: \(custom.stderr)")
         let customSettings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-custom/results.json")))
@@ -71,6 +71,14 @@ import LfosaNumerics
         #expect(customRecorded["architecture"] == "compact-cnn" && customRecorded["warm_start"] == "false")
         #expect(customRecorded["epochs_per_round"] == "3" && customRecorded["first_round_epochs"] == "5")
         #expect(recorded["architecture"] == "reference-cnn" && recorded["warm_start"] == "true")
+        // the ranking of the whole pool before the one query: every unlabeled image once, best first
+        let ranking = try String(contentsOfFile: root + "/rankings/ranking-lfosa-s1-r0.csv", encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(ranking.first?.joined(separator: ",") == "rank,index,class,known,predicted,score,mav")
+        let rankedRows = ranking.dropFirst()
+        #expect(rankedRows.count > 4 && rankedRows.count < 48)
+        #expect(Set(rankedRows.map { $0[1] }).count == rankedRows.count)
+        #expect(rankedRows.enumerated().allSatisfy { Int($1[0]) == $0 && ($1[3] == "1") == (Int($1[2])! < 2) })
         let badArchitecture = try runLfosa(["simulate", root + "/images", "--architecture", "vgg"], timeout: 60, environment: env)
         #expect(badArchitecture.stderr.split(separator: "\n").first?.hasPrefix("Error: unknown architecture 'vgg' (reference-cnn") == true)
         let badEpochs = try runLfosa(["simulate", root + "/images", "--epochs-per-round", "0"], timeout: 60, environment: env)

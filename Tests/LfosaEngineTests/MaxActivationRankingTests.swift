@@ -30,6 +30,24 @@ struct MaxActivationRankingTests {
         #expect(r.mixtures[1].maxActivations == [9.0])
     }
 
+    @Test func withoutMixturesPredictedKnownSamplesAreRankedByRawMAVAcrossClasses() {
+        // Same pool as above: the class-1 singleton (MAV 9) now leads, then class 0 by MAV —
+        // where the posterior order would put the whole class-0 high cluster first.
+        let rows: [[Float]] = [
+            [1.0, 0, 0], [1.1, 0, 0], [0.9, 0, 0],
+            [5.0, 0, 0], [5.2, 0, 0], [4.9, 0, 0],
+            [0, 9.0, 0],
+            [0.5, 0, 3.0], [0.0, 2.5, 3.0],
+        ]
+        let r = MaxActivationRanking(logits: logits(rows), columns: 3, knownClasses: 2, unknownColumn: 2, options: .paper,
+                                     byMixture: false)
+        #expect(r.order == [6, 4, 3, 5, 1, 0, 2, 8, 7])
+        #expect(r.mixtures[0].mixture != nil)   // still fitted, for the screens
+        #expect(r.weight[4] > 0.99 && r.weight[1] < 0.01)
+        // and as a strategy: lfosa-no-gmm trains what lfosa trains
+        #expect(StrategyKind.lfosaNoGMM.make().requirements == StrategyKind.lfosa.make().requirements)
+    }
+
     @Test func allEqualGroupIsRankedByMAVAfterFittedOnes() {
         let rows: [[Float]] = [[2, 0, 0], [2, 0, 0], [0, 1, 0], [0, 7, 0], [0, 3, 0]]
         let r = MaxActivationRanking(logits: logits(rows), columns: 3, knownClasses: 2, unknownColumn: 2, options: .paper)

@@ -90,7 +90,7 @@ struct SimulateCommand: ParsableCommand {
     var subset: Int?
 
     @Option(name: .customLong("dump-rankings"),
-            help: ArgumentHelp("Write every round's ranking of the whole pool as CSV into this directory (diagnostics).", visibility: .hidden))
+            help: ArgumentHelp("Write every round's ranking of the whole pool as CSV into this directory (diagnostics; ranking the whole pool is cheap for the LfOSA variants, Random and the softmax strategies, slow for coreset's greedy selection).", visibility: .hidden))
     var dumpRankings: String?
 
     @Option(help: "Output directory.")

@@ -86,10 +86,10 @@ final class AnnotationTrainingJob: @unchecked Sendable {
             let ranking = Array(full.prefix(lookahead))
             let scoreSeconds = Date().timeIntervalSince(t1)
             var problem: String? = nil
-            if let checkpoint, let (network, role) = classifyingNetwork(loop) {
+            if let checkpoint, let network = loop.classifyingNetwork {
                 var metadata = [
                     "architecture": loop.profile.architecture.rawValue, "classes": "\(loop.knownClasses)",
-                    "outputs": "\(network.classes)", "role": role,
+                    "outputs": "\(network.classes)", "role": network === loop.classifier ? "classifier" : "detector",
                     "input_shape": loop.source.imageShape.map(String.init).joined(separator: "x"),
                     "round": "\(loop.round)", "labeled": "\(loop.labeled.count)", "profile": loop.profile.name,
                     "normalization_mean": loop.normalization.mean.map { "\($0)" }.joined(separator: ","),
@@ -107,15 +107,6 @@ final class AnnotationTrainingJob: @unchecked Sendable {
             return .failed("\(error)")
         }
     }
-}
-
-/// The network whose outputs classify the known classes, checkpointed after every retraining:
-/// the K-way classifier, or — when the profile trains none — the (K+1)-way detector, whose
-/// output K is "unknown".
-private func classifyingNetwork(_ loop: ActiveLearningLoop) -> (Network, String)? {
-    if let c = loop.classifier { return (c, "classifier") }
-    if let d = loop.detector, d.classes == loop.knownClasses + 1 { return (d, "detector") }
-    return nil
 }
 
 /// Training settings for interactive use: a bounded, fixed number of steps per round.

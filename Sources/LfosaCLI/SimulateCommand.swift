@@ -114,6 +114,12 @@ struct SimulateCommand: ParsableCommand {
             guard maxSteps >= 0 else { throw ValidationError("--max-steps must be at least 0, got \(maxSteps)") }
             profileValue.maxStepsPerRound = maxSteps
         }
+        if let architecture {
+            guard let a = Architecture(rawValue: architecture) else {
+                throw ValidationError("unknown architecture '\(architecture)' (\(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            profileValue.architecture = a
+        }
         for (name, value) in [("--epochs-per-round", epochsPerRound), ("--first-round-epochs", firstRoundEpochs)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
         }
@@ -159,12 +165,6 @@ struct SimulateCommand: ParsableCommand {
                 p.steps = pretrainSteps
                 profileValue.pretraining = p
             }
-        }
-        if let architecture {
-            guard let a = Architecture(rawValue: architecture) else {
-                throw ValidationError("unknown architecture '\(architecture)' (\(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            profileValue.architecture = a
         }
         if pretrainDense { profileValue.pretraining?.transfersDenseLayers = true }
         if let balanced { profileValue.classBalanced = balanced }

@@ -211,10 +211,7 @@ public final class ActiveLearningLoop {
     /// pool): the classifier's argmax, or the detector's argmax over its first K logits when
     /// the strategy trains no classifier. Requires trained networks.
     public func predictKnownClasses(_ images: ImageBatchSource, indices: [Int]) -> [Int] {
-        let net: Network
-        if let c = classifier { net = c } else if let d = detector, d.classes > knownClasses { net = d } else {
-            preconditionFailure("no trained network classifies known classes")
-        }
+        guard let net = classifyingNetwork else { preconditionFailure("no trained network classifies known classes") }
         let out = PoolInference.run(net, source: images, indices: indices, batch: profile.inferenceBatch, normalization: normalization)
         let c = net.classes
         return (0..<indices.count).map { row in
@@ -222,6 +219,14 @@ public final class ActiveLearningLoop {
             for j in 1..<knownClasses where out.logits[row * c + j] > out.logits[row * c + best] { best = j }
             return best
         }
+    }
+
+    /// The trained network whose first K outputs classify the known classes: the classifier, or
+    /// the (K+1)-way detector when the strategy or profile trains no classifier (nil before training).
+    public var classifyingNetwork: Network? {
+        if let c = classifier { return c }
+        if let d = detector, d.classes > knownClasses { return d }
+        return nil
     }
 
     // MARK: - Internals

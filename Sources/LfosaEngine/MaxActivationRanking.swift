@@ -66,11 +66,10 @@ public struct MaxActivationRanking: Sendable {
             if let g = fitted {
                 let post = g.knownPosteriors(mavs.map(Double.init))
                 let odds = g.knownLogOdds(mavs.map(Double.init))
-                for (k, i) in members.enumerated() { weight[i] = Float(post[k]); logOdds[i] = odds[k]; tier[i] = 0 }
+                for (k, i) in members.enumerated() { weight[i] = Float(post[k]); logOdds[i] = odds[k]; tier[i] = byMixture ? 0 : 1 }
             } else {
                 for i in members { tier[i] = 1 }
             }
-            if !byMixture { for i in members { tier[i] = 1 } }
             mixtures.append(ClassMixture(predictedClass: c, maxActivations: mavs, mixture: fitted))
         }
         let t = tier, lo = logOdds, m = maxActivation, mg = margin

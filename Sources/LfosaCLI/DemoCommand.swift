@@ -62,6 +62,10 @@ struct DemoCommand: ParsableCommand {
           help: "The (K+1)-way detector's first K logits classify (hints, saved weights) instead of a separate K-way classifier trained beside it.")
     var detectorClassifies = true
 
+    @Flag(name: .customLong("flip-scoring"),
+          help: "Score every pool image together with its mirror image (the two views' logits averaged): better-chosen batches on CIFAR-10, twice the re-scoring time.")
+    var flipScoring = false
+
     @Option(help: "Session directory (default: a new directory under /tmp).")
     var session: String?
 
@@ -131,6 +135,7 @@ struct DemoCommand: ParsableCommand {
         settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch,
                                                           detectorClassifies: detectorClassifies)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
+        settings.profile.flipAveragedScoring = flipScoring
         settings.profile = settings.profile.withMatmulPrecision(try MatmulPrecision.parse(precision))
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation = try AnnotationSession(pool: train, store: store, settings: settings, groundTruth: truth,
@@ -182,6 +187,7 @@ struct DemoCommand: ParsableCommand {
             ("recall", f(session.recall ?? 0, 4)), ("wall_s", f(Date().timeIntervalSince(wall), 1)),
             ("pool", "\(session.candidates.count)"), ("profile", "\"\(session.settings.profile.name)\""),
             ("matmul_precision", "\"\(session.settings.profile.matmulPrecision.rawValue)\""),
+            ("flip_scoring", "\(session.settings.profile.flipAveragedScoring)"),
             ("exit", "\"\(exit)\""),
         ]
         print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")

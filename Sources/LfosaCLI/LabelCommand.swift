@@ -55,6 +55,10 @@ struct LabelCommand: ParsableCommand {
           help: "The (K+1)-way detector's first K logits classify (hints, saved weights) instead of a separate K-way classifier trained beside it.")
     var detectorClassifies = true
 
+    @Flag(name: .customLong("flip-scoring"),
+          help: "Score every pool image together with its mirror image (the two views' logits averaged): better-chosen batches on CIFAR-10, twice the re-scoring time.")
+    var flipScoring = false
+
     @Option(name: .customLong("pretrain-steps"),
             help: "Steps of self-supervised (rotation) pretraining on the pool, run in the background and cached per pool (default: 10 epochs, 300-3000 steps, none under 500 images; 0 = none).")
     var pretrainSteps: Int?
@@ -140,6 +144,7 @@ struct LabelCommand: ParsableCommand {
         settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch,
                                                           detectorClassifies: detectorClassifies)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
+        settings.profile.flipAveragedScoring = flipScoring
         settings.profile = settings.profile.withMatmulPrecision(try MatmulPrecision.parse(precision))
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation: AnnotationSession

@@ -74,6 +74,14 @@ struct SimulateCommand: ParsableCommand {
           help: "Continue each round from the previous round's weights instead of re-initialising (from the pretrained trunk when there is one) with the first round's schedule (default: the profile's).")
     var warmStart: Bool?
 
+    @Flag(name: .customLong("flip-scoring"), inversion: .prefixedNo,
+          help: "Score every pool image together with its mirror image (the two views' outputs averaged): twice the selection time (default: the profile's; off).")
+    var flipScoring: Bool?
+
+    @Flag(name: .customLong("flip-classification"), inversion: .prefixedNo,
+          help: "Classify the test images (the reported accuracy) by each image's and its mirror image's averaged logits (default: the profile's; fast: yes, paper: no).")
+    var flipClassification: Bool?
+
     @Flag(name: .customLong("pretrain-dense"), help: "Transfer the pretrained dense layers too, not only the convolutions.")
     var pretrainDense = false
 
@@ -172,6 +180,8 @@ struct SimulateCommand: ParsableCommand {
         if let epochsPerRound { profileValue.epochsPerRound = epochsPerRound }
         if let firstRoundEpochs { profileValue.firstRoundEpochs = firstRoundEpochs }
         if let detectorClassifies { profileValue.detectorClassifies = detectorClassifies }
+        if let flipScoring { profileValue.flipAveragedScoring = flipScoring }
+        if let flipClassification { profileValue.flipAveragedClassification = flipClassification }
         profileValue = profileValue.withMatmulPrecision(matmulPrecision)
         var setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,
                                       rounds: rounds, profile: profileValue, temperature: temperature, threshold: threshold)
@@ -204,7 +214,8 @@ struct SimulateCommand: ParsableCommand {
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
             "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "warm_start": "\(profileValue.warmStart)",
-            "detector_classifies": "\(profileValue.detectorClassifies)",
+            "detector_classifies": "\(profileValue.detectorClassifies)", "flip_scoring": "\(profileValue.flipAveragedScoring)",
+            "flip_classification": "\(profileValue.flipAveragedClassification)",
             "pretrain_dense": "\(profileValue.pretraining?.transfersDenseLayers ?? false)",
             "matmul_precision": profileValue.matmulPrecision.rawValue,
             "pretrain_seconds": String(format: "%.1f", pretrainSeconds), "pretrain_cached": "\(pretrainCached)",

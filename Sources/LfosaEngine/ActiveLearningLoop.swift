@@ -170,7 +170,7 @@ public final class ActiveLearningLoop {
         let context = SelectionContext(source: source, pool: pool, queried: (Array(labeled.keys) + Array(invalid)).sorted(),
                                        labeled: labeledItems, knownClasses: knownClasses, detector: detector,
                                        classifier: classifier, normalization: normalization,
-                                       inferenceBatch: profile.inferenceBatch)
+                                       inferenceBatch: profile.inferenceBatch, flipAveragedScoring: profile.flipAveragedScoring)
         var rng = derivedGenerator(purpose: 5)
         let selection = strategy.select(context, batch: min(batch, pool.count), rng: &rng)
         lastMixtures = selection.mixtures
@@ -209,10 +209,12 @@ public final class ActiveLearningLoop {
 
     /// Known-class predictions (0..<K) for `indices` of `images` (same image shape as the
     /// pool): the classifier's argmax, or the detector's argmax over its first K logits when
-    /// the strategy trains no classifier. Requires trained networks.
+    /// the strategy trains no classifier — of each image's logits averaged with its mirror
+    /// image's under `profile.flipAveragedClassification`. Requires trained networks.
     public func predictKnownClasses(_ images: ImageBatchSource, indices: [Int]) -> [Int] {
         guard let net = classifyingNetwork else { preconditionFailure("no trained network classifies known classes") }
-        let out = PoolInference.run(net, source: images, indices: indices, batch: profile.inferenceBatch, normalization: normalization)
+        let out = PoolInference.run(net, source: images, indices: indices, batch: profile.inferenceBatch, normalization: normalization,
+                                    flipAveraged: profile.flipAveragedClassification)
         let c = net.classes
         return (0..<indices.count).map { row in
             var best = 0

@@ -23,8 +23,7 @@ public struct BALDStrategy: QueryStrategy {
         var meanP = [Float](repeating: 0, count: n * c)
         var meanH = [Float](repeating: 0, count: n)
         if let drop = net.trunk.last as? Dropout {
-            let out = PoolInference.run(net, source: context.source, indices: context.pool, batch: context.inferenceBatch,
-                                        normalization: context.normalization, withFeatures: true)
+            let out = context.inference(net, withFeatures: true)
             let w = out.featureWidth
             let scale = 1 / (1 - drop.rate)
             for _ in 0..<passes {

@@ -28,8 +28,7 @@ public struct SoftmaxStrategy: QueryStrategy {
 
     public func select(_ context: SelectionContext, batch: Int, rng: inout SplitMix64) -> StrategySelection {
         let net = context.classifier!
-        let out = PoolInference.run(net, source: context.source, indices: context.pool, batch: context.inferenceBatch,
-                                    normalization: context.normalization)
+        let out = context.inference(net)
         let c = net.classes
         let probs = softmaxRows(Tensor(shape: [context.pool.count, c], data: out.logits))
         let score: [Float]

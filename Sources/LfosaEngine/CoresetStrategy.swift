@@ -13,10 +13,8 @@ public struct CoresetStrategy: QueryStrategy {
 
     public func select(_ context: SelectionContext, batch: Int, rng: inout SplitMix64) -> StrategySelection {
         let net = context.classifier!
-        let pool = PoolInference.run(net, source: context.source, indices: context.pool, batch: context.inferenceBatch,
-                                     normalization: context.normalization, withFeatures: true)
-        let centres = PoolInference.run(net, source: context.source, indices: context.queried, batch: context.inferenceBatch,
-                                        normalization: context.normalization, withFeatures: true)
+        let pool = context.inference(net, withFeatures: true)
+        let centres = context.inference(net, indices: context.queried, withFeatures: true)
         let order = Self.kCenterGreedy(features: pool.features, width: pool.featureWidth, centres: centres.features, count: batch)
         let items = order.map { p in
             QueryItem(index: context.pool[p], predictedClass: argmax(pool.logits, row: p, columns: net.classes), score: 0, maxActivation: nil)

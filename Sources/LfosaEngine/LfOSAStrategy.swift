@@ -42,18 +42,15 @@ public struct LfOSAStrategy: QueryStrategy {
         switch variant {
         case .noDetector:
             let net = context.classifier!
-            let out = PoolInference.run(net, source: context.source, indices: context.pool, batch: context.inferenceBatch,
-                                        normalization: context.normalization)
+            let out = context.inference(net)
             ranking = MaxActivationRanking(logits: out.logits, columns: net.classes, knownClasses: k, unknownColumn: nil, options: mixture)
         case .dichotomy:
             let net = context.detector!
-            let out = PoolInference.run(net, source: context.source, indices: context.pool, batch: context.inferenceBatch,
-                                        normalization: context.normalization)
+            let out = context.inference(net)
             ranking = MaxActivationRanking(logits: out.logits, columns: 2, knownClasses: 1, unknownColumn: 1, options: mixture)
         case .standard, .noClassifier, .noInvalidSet, .noMixture:
             let net = context.detector!
-            let out = PoolInference.run(net, source: context.source, indices: context.pool, batch: context.inferenceBatch,
-                                        normalization: context.normalization)
+            let out = context.inference(net)
             ranking = MaxActivationRanking(logits: out.logits, columns: net.classes, knownClasses: k, unknownColumn: k, options: mixture,
                                            byMixture: variant != .noMixture)
         }

@@ -128,8 +128,11 @@ struct BalancedSampler {
 /// Batched inference over pool indices.
 enum PoolInference {
     /// Logits (`[n × classes]`, row-major) and optionally penultimate features of `indices`.
+    /// With `flipAveraged`, every image is also scored left–right mirrored and the two views'
+    /// logits (and features) are averaged — twice the inference.
     static func run(_ network: Network, source: ImageBatchSource, indices: [Int], batch: Int,
-                    normalization: Normalization, withFeatures: Bool = false) -> (logits: [Float], features: [Float], featureWidth: Int) {
+                    normalization: Normalization, withFeatures: Bool = false,
+                    flipAveraged: Bool = false) -> (logits: [Float], features: [Float], featureWidth: Int) {
         var logits = [Float](), features = [Float]()
         logits.reserveCapacity(indices.count * network.classes)
         var width = 0
@@ -137,18 +140,41 @@ enum PoolInference {
         var start = 0
         while start < indices.count {
             let end = min(indices.count, start + batch)
-            let x = makeBatch(from: source, indices: Array(indices[start..<end]), augmentation: .none,
-                              normalization: normalization, rng: &rng)
+            let chunk = Array(indices[start..<end])
+            var (l, f) = forward(network, makeBatch(from: source, indices: chunk, augmentation: .none,
+                                                    normalization: normalization, rng: &rng), withFeatures: withFeatures)
+            if flipAveraged {
+                let (lm, fm) = forward(network, makeBatch(from: source, indices: chunk, augmentation: .none,
+                                                          normalization: normalization, rng: &rng, mirrored: true),
+                                       withFeatures: withFeatures)
+                for j in l.indices { l[j] = 0.5 * (l[j] + lm[j]) }
+                for j in f.indices { f[j] = 0.5 * (f[j] + fm[j]) }
+            }
+            logits += l
             if withFeatures {
-                let (l, f) = network.forwardWithFeatures(x, mode: .inference)
-                logits += l.data
-                features += f.data
-                width = f.shape[1]
-            } else {
-                logits += network.forward(x, mode: .inference).data
+                features += f
+                width = f.count / chunk.count
             }
             start = end
         }
         return (logits, features, width)
+    }
+
+    private static func forward(_ network: Network, _ x: Tensor, withFeatures: Bool) -> (logits: [Float], features: [Float]) {
+        if withFeatures {
+            let (l, f) = network.forwardWithFeatures(x, mode: .inference)
+            return (l.data, f.data)
+        }
+        return (network.forward(x, mode: .inference).data, [])
+    }
+}
+
+extension SelectionContext {
+    /// The networks' outputs on `indices` of the source (the pool by default), in inference
+    /// batches, flip-averaged when the context says so.
+    func inference(_ network: Network, indices: [Int]? = nil, withFeatures: Bool = false)
+        -> (logits: [Float], features: [Float], featureWidth: Int) {
+        PoolInference.run(network, source: source, indices: indices ?? pool, batch: inferenceBatch,
+                          normalization: normalization, withFeatures: withFeatures, flipAveraged: flipAveragedScoring)
     }
 }

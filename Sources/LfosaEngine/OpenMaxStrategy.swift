@@ -18,11 +18,9 @@ public struct OpenMaxStrategy: QueryStrategy {
     public func select(_ context: SelectionContext, batch: Int, rng: inout SplitMix64) -> StrategySelection {
         let net = context.classifier!
         let k = net.classes
-        let train = PoolInference.run(net, source: context.source, indices: context.labeled.map(\.index), batch: context.inferenceBatch,
-                                      normalization: context.normalization)
+        let train = context.inference(net, indices: context.labeled.map(\.index))
         let model = Self.fitModel(logits: train.logits, labels: context.labeled.map(\.label), classes: k, tailSize: tailSize)
-        let pool = PoolInference.run(net, source: context.source, indices: context.pool, batch: context.inferenceBatch,
-                                     normalization: context.normalization)
+        let pool = context.inference(net)
         var score = [Float](repeating: 0, count: context.pool.count)
         var predicted = [Int](repeating: 0, count: context.pool.count)
         for i in 0..<context.pool.count {

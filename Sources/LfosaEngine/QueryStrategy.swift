@@ -60,6 +60,9 @@ public struct SelectionContext {
     public var classifier: Network?
     public var normalization: Normalization
     public var inferenceBatch: Int
+    /// Score every image and its mirror image and average the two views' outputs
+    /// (`TrainingProfile.flipAveragedScoring`).
+    public var flipAveragedScoring: Bool = false
 }
 
 /// The result of a strategy's selection.

@@ -35,6 +35,12 @@ public struct TrainingProfile: Sendable, Equatable {
     /// K-way classifier being trained, for strategies whose detector is (K+1)-way — the paper's
     /// "no classifier" ablation as a profile setting (`networks(for:)`).
     public var detectorClassifies: Bool
+    /// Score the pool with every image and its left–right mirror image and average the two
+    /// views' outputs (test-time flip averaging): twice the inference of a selection.
+    public var flipAveragedScoring: Bool = false
+    /// The same for `ActiveLearningLoop.predictKnownClasses` (the known-class predictions
+    /// whose accuracy `simulate` reports): twice the inference of the evaluated images only.
+    public var flipAveragedClassification: Bool = false
     /// Precision of the networks' matrix products (training and scoring); see `MatmulPrecision`.
     public var matmulPrecision: MatmulPrecision = .float32
 
@@ -83,14 +89,19 @@ public struct TrainingProfile: Sendable, Equatable {
     /// (6,000 steps of rotation prediction on the pool, done once per pool and cached), warm
     /// starts across rounds, one network — the detector, whose first K logits also classify —
     /// trained 1,000–2,000 steps per round (round 0: 60 epochs, one-cycle max 0.05; later
-    /// rounds: 4 epochs, one-cycle max 0.03), crop+flip augmentation without rotation.
+    /// rounds: 4 epochs, one-cycle max 0.03), crop+flip augmentation without rotation; its
+    /// known-class predictions average each image with its mirror image (v6).
     /// See assets/simulate/README.md "Training profiles".
-    public static let fast = TrainingProfile(
-        name: "fast", architecture: .referenceCNN, epochsPerRound: 4, firstRoundEpochs: 60,
-        minStepsPerRound: 1000, maxStepsPerRound: 2000, batchSize: 128,
-        schedule: .oneCycle(max: 0.05, warmupFraction: 0.25), warmSchedule: .oneCycle(max: 0.03, warmupFraction: 0.15),
-        momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true,
-        inferenceBatch: 64, pretraining: RotationPretraining(steps: 6000), detectorClassifies: true)
+    public static let fast: TrainingProfile = {
+        var p = TrainingProfile(
+            name: "fast", architecture: .referenceCNN, epochsPerRound: 4, firstRoundEpochs: 60,
+            minStepsPerRound: 1000, maxStepsPerRound: 2000, batchSize: 128,
+            schedule: .oneCycle(max: 0.05, warmupFraction: 0.25), warmSchedule: .oneCycle(max: 0.03, warmupFraction: 0.15),
+            momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true,
+            inferenceBatch: 64, pretraining: RotationPretraining(steps: 6000), detectorClassifies: true)
+        p.flipAveragedClassification = true
+        return p
+    }()
 
     /// Profiles by name (`fast`, `paper`).
     public static func named(_ name: String) -> TrainingProfile? {

@@ -210,21 +210,26 @@ AVX512_TARGET static void write_block(const float *acc, int rows, int cols, floa
 // `dst` (tile (q, kb) at (q·kt + kb)·512).
 typedef void (*pack_panel_fn)(const void *ctx, int jt, int count, int kt, uint16_t *dst);
 
-// C = alpha·A·B + beta·C from packed A (mt × kt tiles) and B packed panel by panel.
+// C = alpha·A·B + beta·C from packed A (mt × kt tiles) and B packed panel by panel — by `pack`
+// into a scratch panel, or read from `prepacked` (every panel, as lfosa_bf16_pack_b lays them).
 AMX_TARGET static void amx_run(int m, int n, int kt, float alpha, float beta, const uint16_t *pa,
-                               float *c, int ldc, pack_panel_fn pack, const void *ctx) {
+                               float *c, int ldc, pack_panel_fn pack, const void *ctx, const uint16_t *prepacked) {
     int mt = (m + 15) / 16, nt = (n + 15) / 16;
-    uint16_t *pb = reserve(&pack_b, &pack_b_cap, (size_t)2 * kt * 512);
+    uint16_t *pb = prepacked ? NULL : reserve(&pack_b, &pack_b_cap, (size_t)2 * kt * 512);
     const char **base = malloc(sizeof(char *) * (size_t)kt);
-    if (!pb || !base) abort();
-    for (int kb = 0; kb < kt; kb++) base[kb] = (const char *)(pb + (size_t)kb * 512);
+    if ((!prepacked && !pb) || !base) abort();
+    if (pb) for (int kb = 0; kb < kt; kb++) base[kb] = (const char *)(pb + (size_t)kb * 512);
     long second = (long)kt * 512 * 2;                 // bytes from panel tile (0, kb) to (1, kb)
     configure_tiles();
     float acc[4][256] __attribute__((aligned(64)));
 
     for (int jt = 0; jt < nt; jt += 2) {
         int two_n = jt + 1 < nt;
-        pack(ctx, jt, 1 + two_n, kt, pb);       // this 32-column panel, reused by every row block
+        if (prepacked) {                        // this 32-column panel, reused by every row block
+            for (int kb = 0; kb < kt; kb++) base[kb] = (const char *)(prepacked + ((size_t)jt * kt + kb) * 512);
+        } else {
+            pack(ctx, jt, 1 + two_n, kt, pb);
+        }
         for (int it = 0; it < mt; it += 2) {
             int two_m = it + 1 < mt;
             const uint16_t *a0 = pa + (size_t)it * kt * 512;
@@ -276,7 +281,40 @@ void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
     }
     uint16_t *pa = pack_a_all(transA, m, k, a, lda);
     matrix_b mb = { transB, k, n, b, ldb };
-    amx_run(m, n, (k + 31) / 32, alpha, beta, pa, c, ldc, pack_matrix_panel, &mb);
+    amx_run(m, n, (k + 31) / 32, alpha, beta, pa, c, ldc, pack_matrix_panel, &mb, NULL);
+}
+
+// Panels of two 16-column tiles: panel jt (even) at jt·kt·512, its tiles (q, kb) at
+// (q·kt + kb)·512 — the layout amx_run packs one panel at a time.
+size_t lfosa_bf16_packed_b_elements(int k, int n) {
+    size_t kt = (size_t)(k + 31) / 32, nt = (size_t)(n + 15) / 16;
+    return (nt + 1) / 2 * 2 * kt * 512;
+}
+
+// Packs through the aligned scratch panel (the tile writers use aligned stores), so `dst`
+// needs no particular alignment (tile loads need none).
+void lfosa_bf16_pack_b(int transB, int k, int n, const float *b, int ldb, uint16_t *dst) {
+    int kt = (k + 31) / 32, nt = (n + 15) / 16;
+    matrix_b mb = { transB, k, n, b, ldb };
+    uint16_t *panel = reserve(&pack_b, &pack_b_cap, (size_t)2 * kt * 512);
+    if (!panel) abort();
+    for (int jt = 0; jt < nt; jt += 2) {
+        int count = jt + 1 < nt ? 2 : 1;
+        pack_matrix_panel(&mb, jt, count, kt, panel);
+        memcpy(dst + (size_t)jt * kt * 512, panel, sizeof(uint16_t) * (size_t)count * kt * 512);
+    }
+}
+
+void lfosa_bf16_gemm_packed_b(int transA, int m, int n, int k, float alpha, const float *a, int lda,
+                              const uint16_t *packed_b, float beta, float *c, int ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0) {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(size_t)i * ldc + j];
+        return;
+    }
+    uint16_t *pa = pack_a_all(transA, m, k, a, lda);
+    amx_run(m, n, (k + 31) / 32, alpha, beta, pa, c, ldc, NULL, NULL, packed_b);
 }
 
 // ---- weight gradient of a "same" convolution for cin % 16 != 0: tiles built from the input ----
@@ -965,7 +1003,7 @@ void lfosa_bf16_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int
     }
     conv_b cb = conv_setup(cin, kh, kw, ntotal, h, w, x, n0, n1);
     uint16_t *pa = pack_a_all(0, cout, cb.pixels, g + (size_t)n0 * h * w, ldg);
-    amx_run(cout, k, (cb.pixels + 31) / 32, 1, beta, pa, dw, k, pack_conv_t_panel, &cb);
+    amx_run(cout, k, (cb.pixels + 31) / 32, 1, beta, pa, dw, k, pack_conv_t_panel, &cb, NULL);
 }
 
 void lfosa_bf16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
@@ -1013,6 +1051,16 @@ void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
                      const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     (void)transA; (void)transB; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
     (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;
+    abort();
+}
+size_t lfosa_bf16_packed_b_elements(int k, int n) { (void)k; (void)n; return 0; }
+void lfosa_bf16_pack_b(int transB, int k, int n, const float *b, int ldb, uint16_t *dst) {
+    (void)transB; (void)k; (void)n; (void)b; (void)ldb; (void)dst;
+    abort();
+}
+void lfosa_bf16_gemm_packed_b(int transA, int m, int n, int k, float alpha, const float *a, int lda,
+                              const uint16_t *packed_b, float beta, float *c, int ldc) {
+    (void)transA; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)packed_b; (void)beta; (void)c; (void)ldc;
     abort();
 }
 #endif

@@ -55,9 +55,12 @@ public struct ImageBatchSource: Sendable {
 /// Assembles an NCHW float batch from `indices` of `source`, augmenting each image.
 ///
 /// Random parameters are drawn from `rng` in index order before the parallel work, so the
-/// batch depends only on the generator's state.
+/// batch depends only on the generator's state. `mirrored` (plain images only, with
+/// `augmentation` `.none`) takes every image left–right mirrored: the second view of
+/// flip-averaged scoring.
 public func makeBatch(from source: ImageBatchSource, indices: [Int], augmentation: Augmentation,
-                      normalization: Normalization, rng: inout SplitMix64) -> Tensor {
+                      normalization: Normalization, rng: inout SplitMix64, mirrored: Bool = false) -> Tensor {
+    precondition(!mirrored || augmentation.isIdentity, "mirrored batches are plain images")
     let c = source.channels, h = source.height, w = source.width, plane = h * w, size = c * plane
     struct Params { var dx: Float; var dy: Float; var flip: Bool; var cosA: Float; var sinA: Float }
     var params = [Params]()
@@ -86,7 +89,14 @@ public func makeBatch(from source: ImageBatchSource, indices: [Int], augmentatio
                     if params.isEmpty {
                         for ch in 0..<c {
                             let s = scale[ch], o = offset[ch]
-                            for k in 0..<plane { out[dst + ch * plane + k] = Float(px[src + ch * plane + k]) * s + o }
+                            if mirrored {
+                                for y in 0..<h {
+                                    let row = ch * plane + y * w
+                                    for x in 0..<w { out[dst + row + x] = Float(px[src + row + w - 1 - x]) * s + o }
+                                }
+                            } else {
+                                for k in 0..<plane { out[dst + ch * plane + k] = Float(px[src + ch * plane + k]) * s + o }
+                            }
                         }
                         continue
                     }

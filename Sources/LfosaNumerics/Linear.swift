@@ -1,4 +1,5 @@
 import CBLAS
+import LfosaKernels
 
 /// Fully connected layer: `[N, in]` → `[N, out]`, y = x·Wᵀ + b.
 public final class Linear: Layer, MatmulPrecisionSettable {
@@ -10,6 +11,9 @@ public final class Linear: Layer, MatmulPrecisionSettable {
     public let bias: Parameter     // [out]
     private var input: [Float] = []
     private var batch = 0
+    /// Wᵀ packed for AMX bfloat16 products, and the weight generation it was packed from.
+    private var packedWeight: [UInt16] = []
+    private var packedGeneration: UInt64?
 
     /// PyTorch's default initialisation: U(±1/√in) for weights and bias.
     public init(name: String, inputs: Int, outputs: Int, rng: inout SplitMix64) {
@@ -30,6 +34,30 @@ public final class Linear: Layer, MatmulPrecisionSettable {
         if mode == .training { input = x.data; batch = n }
         var y = Tensor(shape: [n, outputs]) { out in
             for i in 0..<n { for j in 0..<outputs { out[i * outputs + j] = bias.value[j] } }
+        }
+        if n > 0, mode != .training, GEMM.usesAMX(matmulPrecision) {
+            // bfloat16 on AMX at inference: Wᵀ packed once per weight change (once for a whole
+            // pool), not in every call and worker. Training changes the weights every step, so
+            // it packs per call as before.
+            if packedGeneration != weight.generation {
+                let count = lfosa_bf16_packed_b_elements(Int32(inputs), Int32(outputs))
+                if packedWeight.count != count { packedWeight = [UInt16](repeating: 0, count: count) }
+                weight.value.withUnsafeBufferPointer { w in
+                    packedWeight.withUnsafeMutableBufferPointer { pb in
+                        lfosa_bf16_pack_b(1, Int32(inputs), Int32(outputs), w.baseAddress, Int32(inputs), pb.baseAddress)
+                    }
+                }
+                packedGeneration = weight.generation
+            }
+            x.data.withUnsafeBufferPointer { xp in
+                packedWeight.withUnsafeBufferPointer { pb in
+                    y.data.withUnsafeMutableBufferPointer { yp in
+                        GEMM.bf16PackedB(CblasNoTrans, m: n, n: outputs, k: inputs, a: xp.baseAddress!, lda: inputs,
+                                         packedB: pb.baseAddress!, beta: 1, c: yp.baseAddress!, ldc: outputs)
+                    }
+                }
+            }
+            return y
         }
         x.data.withUnsafeBufferPointer { xp in
             weight.value.withUnsafeBufferPointer { w in

@@ -88,6 +88,22 @@ enum GEMM {
         }
     }
 
+    /// Whether `sgemm` at `precision` runs on AMX tiles (bfloat16 requested and available).
+    static func usesAMX(_ precision: MatmulPrecision) -> Bool {
+        precision == .bfloat16 && lfosa_amx_bf16_available() != 0
+    }
+
+    /// `sgemm` at bfloat16 on AMX with op(B) packed beforehand (`lfosa_bf16_pack_b`): the same
+    /// result, the same row split, without packing B again in every call and worker.
+    static func bf16PackedB(_ transA: CBLAS_TRANSPOSE, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                            packedB: UnsafePointer<UInt16>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let ta: Int32 = transA == CblasNoTrans ? 0 : 1
+        splitRows(m: m, n: n, k: k, parallel: true, minimumRows: 32, rowAlignment: 16, a: a,
+                  aRowStride: transA == CblasNoTrans ? lda : 1, c: c, ldc: ldc) { rows, aw, cw in
+            lfosa_bf16_gemm_packed_b(ta, Int32(rows), Int32(n), Int32(k), 1, aw, Int32(lda), packedB, beta, cw, Int32(ldc))
+        }
+    }
+
     /// Runs `product(rows, a, c)` on the whole product, or — when `parallel` and the product is
     /// large — on row blocks of C (multiples of `rowAlignment` rows, at least `minimumRows` per
     /// worker) across the workers: the same split for the same worker count.

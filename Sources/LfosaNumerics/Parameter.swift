@@ -4,7 +4,12 @@
 public final class Parameter {
     public let name: String
     public var shape: [Int]
-    public var value: [Float]
+    /// The values. Every change (assignment or in-place) bumps `generation`; the observer does
+    /// not read the old value, so in-place updates stay in place.
+    public var value: [Float] { didSet { generation &+= 1 } }
+    /// Counts changes of `value`: derived data (a layer's packed copy of its weights) is
+    /// current while the generation it was made from is.
+    public private(set) var generation: UInt64 = 0
     public var gradient: [Float]
     /// Momentum buffer of SGD (lazily sized).
     public var momentum: [Float] = []

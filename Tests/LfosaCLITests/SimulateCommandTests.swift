@@ -63,7 +63,8 @@ import LfosaNumerics
         // profile overrides reach the run and are recorded
         let custom = try runLfosa(Array(args.dropLast()) + [root + "/out-custom", "--architecture", "compact-cnn", "--no-warm-start",
                                                            "--epochs-per-round", "3", "--first-round-epochs", "5",
-                                                           "--pretrain-steps", "0", "--dump-rankings", root + "/rankings"],
+                                                           "--pretrain-steps", "0", "--dump-rankings", root + "/rankings", "--flip-scoring",
+                                                           "--no-flip-classification"],
                                   timeout: 120, environment: env)
         #expect(custom.status == 0, "stderr: \(custom.stderr)")
         let customSettings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-custom/results.json")))
@@ -71,6 +72,8 @@ import LfosaNumerics
         #expect(customRecorded["architecture"] == "compact-cnn" && customRecorded["warm_start"] == "false")
         #expect(customRecorded["epochs_per_round"] == "3" && customRecorded["first_round_epochs"] == "5")
         #expect(recorded["architecture"] == "reference-cnn" && recorded["warm_start"] == "true")
+        #expect(customRecorded["flip_scoring"] == "true" && recorded["flip_scoring"] == "false")
+        #expect(customRecorded["flip_classification"] == "false" && recorded["flip_classification"] == "true")
         // the ranking of the whole pool before the one query: every unlabeled image once, best first
         let ranking = try String(contentsOfFile: root + "/rankings/ranking-lfosa-s1-r0.csv", encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
@@ -88,5 +91,16 @@ import LfosaNumerics
         #expect(bad.status != 0)
         // one error line (argument-parser adds its usage hint below it); nothing was loaded or trained
         #expect(bad.stderr.split(separator: "\n").first == "Error: --pretrain-steps must be at least 0, got -1")
+
+        // the demo on the same folder, headless, with flip-averaged scoring: it runs its batches
+        // and says the option reached the session's profile
+        let demo = try runLfosa(["demo", root + "/images", "--known", "0,1", "--pool", "0", "--batch", "4", "--init-percent", "30",
+                                 "--train-steps", "2", "--train-batch", "8", "--pretrain-steps", "0", "--precision", "fp32",
+                                 "--session", root + "/demo-session", "--headless-rounds", "2", "--flip-scoring"],
+                                timeout: 120, environment: env)
+        #expect(demo.status == 0, "stderr: \(demo.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(demo.stdout.utf8)) as? [String: Any]
+        #expect(report?["flip_scoring"] as? Bool == true)
+        #expect(report?["rounds"] as? Int == 2)
     }
 }

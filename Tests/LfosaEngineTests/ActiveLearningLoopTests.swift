@@ -181,4 +181,57 @@ struct ActiveLearningLoopTests {
         let known = q.filter { labels[$0.index] < 2 }.count
         #expect(known >= 16, "known \(known) of 20")
     }
+
+    @Test func mirroredBatchIsTheImageFlippedLeftRight() {
+        let (source, _) = Self.syntheticSource(count: 3, seed: 4)
+        var rng = SplitMix64(seed: 1)
+        let norm = Normalization.centered(channels: 1)
+        let plain = makeBatch(from: source, indices: [2, 0], augmentation: .none, normalization: norm, rng: &rng)
+        let mirrored = makeBatch(from: source, indices: [2, 0], augmentation: .none, normalization: norm, rng: &rng, mirrored: true)
+        #expect(plain.shape == mirrored.shape)
+        for b in 0..<2 { for y in 0..<8 { for x in 0..<8 {
+            #expect(mirrored.data[b * 64 + y * 8 + x] == plain.data[b * 64 + y * 8 + 7 - x])
+        } } }
+        #expect(mirrored.data != plain.data)
+    }
+
+    @Test func flipAveragedScoringAveragesBothViews() throws {
+        var profile = Self.tinyProfile
+        profile.flipAveragedScoring = true
+        profile.flipAveragedClassification = true
+        let (loop, _) = Self.makeLoop(.lfosa, profile: profile)
+        try loop.retrain()
+        let net = loop.detector!
+        let (source, _) = Self.syntheticSource(count: 160, seed: 11)
+        let indices = Array(stride(from: 1, to: 160, by: 7))
+        let norm = Normalization.centered(channels: 1)
+        let both = PoolInference.run(net, source: source, indices: indices, batch: 5, normalization: norm,
+                                     withFeatures: true, flipAveraged: true)
+        var rng = SplitMix64(seed: 0)
+        let (l0, f0) = net.forwardWithFeatures(makeBatch(from: source, indices: indices, augmentation: .none, normalization: norm, rng: &rng),
+                                               mode: .inference)
+        let (l1, f1) = net.forwardWithFeatures(makeBatch(from: source, indices: indices, augmentation: .none, normalization: norm, rng: &rng,
+                                                         mirrored: true), mode: .inference)
+        #expect(both.logits.count == l0.data.count && both.features.count == f0.data.count)
+        #expect(both.featureWidth == f0.shape[1])
+        for j in l0.data.indices { #expect(abs(both.logits[j] - 0.5 * (l0.data[j] + l1.data[j])) < 1e-4) }
+        for j in f0.data.indices { #expect(abs(both.features[j] - 0.5 * (f0.data[j] + f1.data[j])) < 1e-4) }
+        #expect(l0.data != l1.data)   // the views differ, so the average is not either one
+        // the loop's query and predictions go through the averaged outputs
+        let plain = PoolInference.run(net, source: source, indices: loop.pool, batch: 64, normalization: loop.normalization)
+        let averaged = PoolInference.run(net, source: source, indices: loop.pool, batch: 64, normalization: loop.normalization,
+                                         flipAveraged: true)
+        let q = try loop.nextQuery(batch: 10)
+        let cols = net.classes
+        func mav(_ logits: [Float], _ p: Int) -> Float { logits[p * cols..<(p + 1) * cols].max()! }
+        let pos = Dictionary(uniqueKeysWithValues: loop.pool.enumerated().map { ($1, $0) })
+        #expect(q.map(\.maxActivation) == q.map { mav(averaged.logits, pos[$0.index]!) })
+        #expect(q.map(\.maxActivation) != q.map { mav(plain.logits, pos[$0.index]!) })
+        // and so do the known-class predictions
+        func argmaxKnown(_ logits: [Float], _ row: Int) -> Int { logits[row * cols] >= logits[row * cols + 1] ? 0 : 1 }
+        let predicted = loop.predictKnownClasses(source, indices: loop.pool)
+        #expect(predicted == loop.pool.indices.map { argmaxKnown(averaged.logits, $0) })
+        #expect(TrainingProfile.fast.flipAveragedClassification && !TrainingProfile.fast.flipAveragedScoring)
+        #expect(!TrainingProfile.paper.flipAveragedClassification && !TrainingProfile.paper.flipAveragedScoring)
+    }
 }

@@ -1,4 +1,5 @@
 import CBLAS
+import LfosaKernels
 import Testing
 @testable import LfosaNumerics
 
@@ -55,6 +56,67 @@ struct BFloat16GEMMTests {
                 if k >= 16 { #expect(c != c32, "bfloat16 result identical to float32") }
             }
         }
+    }
+
+    /// op(B) packed once gives exactly the per-call product, for both transposes of B and A,
+    /// ragged tile edges, and a beta that reads C.
+    @Test(arguments: [(1, 1, 1), (17, 33, 31), (64, 256, 2048), (37, 5, 256), (96, 70, 50)])
+    func prepackedBIsTheSameProduct(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        var rng = SplitMix64(seed: UInt64(m * 7 + n * 11 + k))
+        let a = (0..<(m * k)).map { _ in rng.nextUnitFloat() - 0.5 }
+        let b = (0..<(k * n)).map { _ in rng.nextUnitFloat() * 2 - 1 }
+        let c0 = (0..<(m * n)).map { _ in rng.nextUnitFloat() }
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+            let lda = ta ? m : k, ldb = tb ? k : n
+            var packed = [UInt16](repeating: 0xFFFF, count: lfosa_bf16_packed_b_elements(Int32(k), Int32(n)))
+            b.withUnsafeBufferPointer { bp in
+                packed.withUnsafeMutableBufferPointer { lfosa_bf16_pack_b(tb ? 1 : 0, Int32(k), Int32(n), bp.baseAddress, Int32(ldb), $0.baseAddress) }
+            }
+            var direct = c0, prepacked = c0
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    lfosa_bf16_gemm(ta ? 1 : 0, tb ? 1 : 0, Int32(m), Int32(n), Int32(k), 1, ap.baseAddress, Int32(lda),
+                                    bp.baseAddress, Int32(ldb), 0.5, &direct, Int32(n))
+                }
+                packed.withUnsafeBufferPointer { pb in
+                    GEMM.bf16PackedB(ta ? CblasTrans : CblasNoTrans, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
+                                     packedB: pb.baseAddress!, beta: 0.5, c: &prepacked, ldc: n)
+                }
+            }
+            #expect(prepacked == direct, "m \(m) n \(n) k \(k) transA \(ta) transB \(tb)")
+        }
+    }
+
+    /// A bfloat16 dense layer packs its weights once and repacks after any change to them:
+    /// its output always equals the per-call product of its current weights.
+    @Test func denseLayerRepacksAfterItsWeightsChange() {
+        var rng = SplitMix64(seed: 3)
+        let layer = Linear(name: "fc", inputs: 300, outputs: 40, rng: &rng)
+        layer.matmulPrecision = .bfloat16
+        let x = Tensor(shape: [48, 300], data: (0..<(48 * 300)).map { _ in rng.nextUnitFloat() - 0.5 })
+        func expected() -> [Float] {
+            var y = [Float](repeating: 0, count: 48 * 40)
+            for i in 0..<48 { for j in 0..<40 { y[i * 40 + j] = layer.bias.value[j] } }
+            x.data.withUnsafeBufferPointer { xp in
+                layer.weight.value.withUnsafeBufferPointer { w in
+                    lfosa_bf16_gemm(0, 1, 48, 40, 300, 1, xp.baseAddress, 300, w.baseAddress, 300, 1, &y, 40)
+                }
+            }
+            return y
+        }
+        let first = layer.forward(x, mode: .inference).data
+        #expect(first == expected())
+        #expect(layer.forward(x, mode: .inference).data == first)
+        let generation = layer.weight.generation
+        layer.weight.value.withUnsafeMutableBufferPointer { w in for i in w.indices { w[i] *= -1 } }   // in place
+        #expect(layer.weight.generation != generation)
+        let flipped = layer.forward(x, mode: .inference).data
+        #expect(flipped == expected() && flipped != first)
+        layer.weight.value[7] += 1                                                                      // one element
+        #expect(layer.forward(x, mode: .training).data == expected())
+        layer.weight.value = [Float](repeating: 0.01, count: 300 * 40)                                  // assignment
+        #expect(layer.forward(x, mode: .inference).data == expected())
     }
 
     @Test func roundsToNearestEven() {

@@ -1,6 +1,7 @@
 #ifndef LFOSA_KERNELS_H
 #define LFOSA_KERNELS_H
 #include <stdint.h>
+#include <stddef.h>
 // Hand-written CPU kernels the numeric core calls where OpenBLAS has none: bfloat16 matrix
 // products and implicit-GEMM convolutions on Intel AMX tiles (Sapphire Rapids and later), and
 // AVX-512 versions of the training-time pooling / pooled batch-norm loops. Each family has a
@@ -16,6 +17,15 @@ int lfosa_amx_bf16_available(void);
 // Single-threaded; concurrent calls from different threads are safe.
 void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
                      const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+// The same product with op(B) packed once beforehand (for a B reused across many calls, such
+// as a dense layer's weights at inference): lfosa_bf16_pack_b writes op(B) (k × n) into `dst`,
+// which holds lfosa_bf16_packed_b_elements(k, n) values; lfosa_bf16_gemm_packed_b then gives
+// exactly lfosa_bf16_gemm's result. Only call when lfosa_amx_bf16_available().
+size_t lfosa_bf16_packed_b_elements(int k, int n);
+void lfosa_bf16_pack_b(int transB, int k, int n, const float *b, int ldb, uint16_t *dst);
+void lfosa_bf16_gemm_packed_b(int transA, int m, int n, int k, float alpha, const float *a, int lda,
+                              const uint16_t *packed_b, float beta, float *c, int ldc);
 
 // Whether lfosa_bf16_conv_same_forward handles this plane and kernel: odd kernel sizes, any
 // plane.

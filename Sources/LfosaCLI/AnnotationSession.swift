@@ -16,6 +16,8 @@ struct AnnotationSettings {
     var lookahead: Int = 40
     var profile: TrainingProfile = AnnotationProfile.interactive(steps: 30, batchSize: 32)
     var strategy: StrategyKind = .lfosa
+    /// What LfOSA ranks by (`--score`).
+    var score: LfOSAStrategy.Score = .margin
     var seed: UInt64 = 1
     /// The annotator name written with every verdict (undo withdraws only this annotator's).
     var annotator: String = "annotator"
@@ -395,7 +397,7 @@ final class AnnotationSession {
             case .skipped: break
             }
         }
-        let strategy = settings.strategy.make(mcDropout: settings.profile.mcDropout)
+        let strategy = settings.strategy.make(mcDropout: settings.profile.mcDropout, score: settings.score)
         return ActiveLearningLoop(source: source, knownClasses: classCount, candidates: candidates,
                                   restoring: LabeledSets(labeled: known, invalid: invalid, round: round),
                                   strategy: strategy, profile: settings.profile, seed: settings.seed)

@@ -66,6 +66,9 @@ struct DemoCommand: ParsableCommand {
           help: "Score every pool image together with its mirror image (the two views' logits averaged): better-chosen batches on CIFAR-10, twice the re-scoring time.")
     var flipScoring = false
 
+    @Option(help: "What LfOSA ranks the pool by: margin (largest known logit minus the unknown logit; default) or mav (the paper's raw MAV).")
+    var score: String = LfOSAStrategy.Score.margin.rawValue
+
     @Option(help: "Session directory (default: a new directory under /tmp).")
     var session: String?
 
@@ -136,6 +139,7 @@ struct DemoCommand: ParsableCommand {
                                                           detectorClassifies: detectorClassifies)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
         settings.profile.flipAveragedScoring = flipScoring
+        settings.score = try SimulateCommand.parseScore(score)
         settings.profile = settings.profile.withMatmulPrecision(try MatmulPrecision.parse(precision))
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation = try AnnotationSession(pool: train, store: store, settings: settings, groundTruth: truth,
@@ -188,6 +192,7 @@ struct DemoCommand: ParsableCommand {
             ("pool", "\(session.candidates.count)"), ("profile", "\"\(session.settings.profile.name)\""),
             ("matmul_precision", "\"\(session.settings.profile.matmulPrecision.rawValue)\""),
             ("flip_scoring", "\(session.settings.profile.flipAveragedScoring)"),
+            ("score", "\"\(session.settings.score.rawValue)\""),
             ("exit", "\"\(exit)\""),
         ]
         print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")

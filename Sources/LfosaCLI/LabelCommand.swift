@@ -59,6 +59,9 @@ struct LabelCommand: ParsableCommand {
           help: "Score every pool image together with its mirror image (the two views' logits averaged): better-chosen batches on CIFAR-10, twice the re-scoring time.")
     var flipScoring = false
 
+    @Option(help: "What LfOSA ranks the pool by: margin (largest known logit minus the unknown logit; default) or mav (the paper's raw MAV).")
+    var score: String = LfOSAStrategy.Score.margin.rawValue
+
     @Option(name: .customLong("pretrain-steps"),
             help: "Steps of self-supervised (rotation) pretraining on the pool, run in the background and cached per pool (default: 10 epochs, 300-3000 steps, none under 500 images; 0 = none).")
     var pretrainSteps: Int?
@@ -145,6 +148,7 @@ struct LabelCommand: ParsableCommand {
                                                           detectorClassifies: detectorClassifies)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
         settings.profile.flipAveragedScoring = flipScoring
+        settings.score = try SimulateCommand.parseScore(score)
         settings.profile = settings.profile.withMatmulPrecision(try MatmulPrecision.parse(precision))
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation: AnnotationSession

@@ -94,6 +94,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Query only samples whose LfOSA weight w ≥ τ (at most --batch); default: top-b.")
     var threshold: Float?
 
+    @Option(help: "What the LfOSA variants rank by: margin (each sample's largest known logit minus its unknown logit — the MAV measured from the unknown output; default) or mav (the paper's raw MAV).")
+    var score: String = LfOSAStrategy.Score.margin.rawValue
+
     @Option(help: "Use a seeded random subset of this many training images (quick experiments).")
     var subset: Int?
 
@@ -110,10 +113,19 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
+    /// `--score` of simulate, label and demo.
+    static func parseScore(_ text: String) throws -> LfOSAStrategy.Score {
+        guard let s = LfOSAStrategy.Score(rawValue: text) else {
+            throw ValidationError("unknown score '\(text)' (\(LfOSAStrategy.Score.allCases.map(\.rawValue).joined(separator: " or ")))")
+        }
+        return s
+    }
+
     mutating func run() throws {
         Runtime.prepareForNumerics(threads: threads)
         guard var profileValue = TrainingProfile.named(profile) else { throw ValidationError("unknown profile '\(profile)' (fast, paper)") }
         let matmulPrecision = try MatmulPrecision.parse(precision)
+        let scoreValue = try Self.parseScore(score)
         if let minSteps {
             guard minSteps >= 0 else { throw ValidationError("--min-steps must be at least 0, got \(minSteps)") }
             profileValue.minStepsPerRound = minSteps
@@ -185,6 +197,7 @@ struct SimulateCommand: ParsableCommand {
         profileValue = profileValue.withMatmulPrecision(matmulPrecision)
         var setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,
                                       rounds: rounds, profile: profileValue, temperature: temperature, threshold: threshold)
+        setting.score = scoreValue
         if let dumpRankings {
             try FileManager.default.createDirectory(atPath: dumpRankings, withIntermediateDirectories: true)
             setting.rankingDirectory = dumpRankings
@@ -208,7 +221,7 @@ struct SimulateCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
         let settings: [String: String] = [
             "source": source, "known": known ?? "mismatch \(mismatch ?? 0.4)", "init_percent": "\(initPercent)",
-            "batch": "\(batch)", "rounds": "\(rounds)", "profile": profileValue.name, "architecture": profileValue.architecture.rawValue, "temperature": "\(temperature)",
+            "batch": "\(batch)", "rounds": "\(rounds)", "profile": profileValue.name, "architecture": profileValue.architecture.rawValue, "temperature": "\(temperature)", "score": scoreValue.rawValue,
             "steps_per_round": "\(profileValue.minStepsPerRound)-\(profileValue.maxStepsPerRound)",
             "epochs_per_round": "\(profileValue.epochsPerRound)", "first_round_epochs": "\(profileValue.firstRoundEpochs)",
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",

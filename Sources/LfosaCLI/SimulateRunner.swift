@@ -34,6 +34,8 @@ struct SimulateSetting {
     var profile: TrainingProfile
     var temperature: Float
     var threshold: Float?
+    /// What the LfOSA variants rank by.
+    var score: LfOSAStrategy.Score = .margin
     /// Self-supervised trunk that seeds the networks (nil: random initialisation).
     var trunk: PretrainedTrunk? = nil
     /// When set, every round's ranking of the whole pool is written to
@@ -55,7 +57,8 @@ enum SimulateRunner {
         let totalKnown = labels.filter { knownIndex[$0] != nil }.count
         let initial = split.initialLabeled.map { LabeledSets.Item(index: $0, label: knownIndex[labels[$0]]!) }
         let knownInPool = totalKnown - initial.count
-        let strategy = kind.make(temperature: setting.temperature, threshold: setting.threshold, mcDropout: setting.profile.mcDropout)
+        let strategy = kind.make(temperature: setting.temperature, threshold: setting.threshold, mcDropout: setting.profile.mcDropout,
+                                 score: setting.score)
         let loop = ActiveLearningLoop(source: source, knownClasses: split.known.count, candidates: Array(0..<train.count),
                                       labeled: initial, strategy: strategy, profile: setting.profile, seed: seed)
         loop.pretrainedTrunk = setting.trunk

@@ -11,19 +11,43 @@ public struct LfOSAStrategy: QueryStrategy {
         case standard, noDetector, noClassifier, noInvalidSet, dichotomy, noMixture
     }
 
+    /// What the per-class mixtures are fitted on and the pool is ranked by.
+    public enum Score: String, Sendable, Equatable, CaseIterable {
+        /// The paper's MAV: the sample's largest raw logit.
+        case mav
+        /// The MAV measured from the unknown output: every logit minus the unknown logit (the
+        /// same softmax), so the score is the largest known logit's margin over "unknown".
+        /// Applies where the detector has an unknown output (not `.noDetector`).
+        case margin
+    }
+
     public var name: String
     public var variant: Variant
     public var temperature: Float
     public var mixture: MixtureFitOptions
     public var threshold: Float?
+    public var score: Score
 
     public init(name: String = "lfosa", variant: Variant = .standard, temperature: Float = 0.5,
-                mixture: MixtureFitOptions = .paper, threshold: Float? = nil) {
+                mixture: MixtureFitOptions = .paper, threshold: Float? = nil, score: Score = .margin) {
         self.name = name
         self.variant = variant
         self.temperature = temperature
         self.mixture = mixture
         self.threshold = threshold
+        self.score = score
+    }
+
+    /// `logits` (`[n × columns]`) with every row shifted so its `unknownColumn` logit is 0:
+    /// the softmax and arg-max are unchanged, and a row's largest known logit becomes its
+    /// margin over the unknown output.
+    public static func referencedToUnknown(_ logits: [Float], columns: Int, unknownColumn: Int) -> [Float] {
+        var out = logits
+        for row in 0..<(logits.count / columns) {
+            let u = logits[row * columns + unknownColumn]
+            for j in 0..<columns { out[row * columns + j] -= u }
+        }
+        return out
     }
 
     public var requirements: NetworkRequirements {
@@ -47,12 +71,13 @@ public struct LfOSAStrategy: QueryStrategy {
         case .dichotomy:
             let net = context.detector!
             let out = context.inference(net)
-            ranking = MaxActivationRanking(logits: out.logits, columns: 2, knownClasses: 1, unknownColumn: 1, options: mixture)
+            ranking = MaxActivationRanking(logits: scored(out.logits, columns: 2, unknownColumn: 1), columns: 2, knownClasses: 1,
+                                           unknownColumn: 1, options: mixture)
         case .standard, .noClassifier, .noInvalidSet, .noMixture:
             let net = context.detector!
             let out = context.inference(net)
-            ranking = MaxActivationRanking(logits: out.logits, columns: net.classes, knownClasses: k, unknownColumn: k, options: mixture,
-                                           byMixture: variant != .noMixture)
+            ranking = MaxActivationRanking(logits: scored(out.logits, columns: net.classes, unknownColumn: k), columns: net.classes,
+                                           knownClasses: k, unknownColumn: k, options: mixture, byMixture: variant != .noMixture)
         }
         let picked = ranking.selection(batch: batch, threshold: threshold)
         let items = picked.map { p -> QueryItem in
@@ -62,5 +87,9 @@ public struct LfOSAStrategy: QueryStrategy {
                              maxActivation: ranking.maxActivation[p])
         }
         return StrategySelection(items: items, mixtures: ranking.mixtures)
+    }
+
+    private func scored(_ logits: [Float], columns: Int, unknownColumn: Int) -> [Float] {
+        score == .margin ? Self.referencedToUnknown(logits, columns: columns, unknownColumn: unknownColumn) : logits
     }
 }

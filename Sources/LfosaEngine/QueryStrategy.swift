@@ -106,11 +106,12 @@ public enum StrategyKind: String, Sendable, CaseIterable, Codable {
     case lfosaNoGMM = "lfosa-no-gmm"
 
     /// The strategy object; `temperature` and `mixture` configure the LfOSA variants whose
-    /// ablation does not fix them, `threshold` switches LfOSA to the τ form.
+    /// ablation does not fix them, `threshold` switches LfOSA to the τ form, `score` chooses
+    /// what the LfOSA variants rank by (`LfOSAStrategy.Score`).
     public func make(temperature: Float = 0.5, mixture: MixtureFitOptions = .paper, threshold: Float? = nil,
-                     mcDropout: Float = 0.3) -> any QueryStrategy {
+                     mcDropout: Float = 0.3, score: LfOSAStrategy.Score = .margin) -> any QueryStrategy {
         func lfosa(_ variant: LfOSAStrategy.Variant, _ t: Float) -> LfOSAStrategy {
-            LfOSAStrategy(name: rawValue, variant: variant, temperature: t, mixture: mixture, threshold: threshold)
+            LfOSAStrategy(name: rawValue, variant: variant, temperature: t, mixture: mixture, threshold: threshold, score: score)
         }
         switch self {
         case .lfosa: return lfosa(.standard, temperature)

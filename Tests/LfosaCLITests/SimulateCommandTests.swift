@@ -64,7 +64,7 @@ import LfosaNumerics
         let custom = try runLfosa(Array(args.dropLast()) + [root + "/out-custom", "--architecture", "compact-cnn", "--no-warm-start",
                                                            "--epochs-per-round", "3", "--first-round-epochs", "5",
                                                            "--pretrain-steps", "0", "--dump-rankings", root + "/rankings", "--flip-scoring",
-                                                           "--no-flip-classification"],
+                                                           "--no-flip-classification", "--score", "mav"],
                                   timeout: 120, environment: env)
         #expect(custom.status == 0, "stderr: \(custom.stderr)")
         let customSettings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-custom/results.json")))
@@ -74,6 +74,7 @@ import LfosaNumerics
         #expect(recorded["architecture"] == "reference-cnn" && recorded["warm_start"] == "true")
         #expect(customRecorded["flip_scoring"] == "true" && recorded["flip_scoring"] == "false")
         #expect(customRecorded["flip_classification"] == "false" && recorded["flip_classification"] == "true")
+        #expect(customRecorded["score"] == "mav" && recorded["score"] == "margin")
         // the ranking of the whole pool before the one query: every unlabeled image once, best first
         let ranking = try String(contentsOfFile: root + "/rankings/ranking-lfosa-s1-r0.csv", encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
@@ -84,6 +85,8 @@ import LfosaNumerics
         #expect(rankedRows.enumerated().allSatisfy { Int($1[0]) == $0 && ($1[3] == "1") == (Int($1[2])! < 2) })
         let badArchitecture = try runLfosa(["simulate", root + "/images", "--architecture", "vgg"], timeout: 60, environment: env)
         #expect(badArchitecture.stderr.split(separator: "\n").first?.hasPrefix("Error: unknown architecture 'vgg' (reference-cnn") == true)
+        let badScore = try runLfosa(["simulate", root + "/images", "--score", "maximum"], timeout: 60, environment: env)
+        #expect(badScore.stderr.split(separator: "\n").first == "Error: unknown score 'maximum' (mav or margin)")
         let badEpochs = try runLfosa(["simulate", root + "/images", "--epochs-per-round", "0"], timeout: 60, environment: env)
         #expect(badEpochs.stderr.split(separator: "\n").first == "Error: --epochs-per-round must be at least 1, got 0")
 
@@ -96,11 +99,13 @@ import LfosaNumerics
         // and says the option reached the session's profile
         let demo = try runLfosa(["demo", root + "/images", "--known", "0,1", "--pool", "0", "--batch", "4", "--init-percent", "30",
                                  "--train-steps", "2", "--train-batch", "8", "--pretrain-steps", "0", "--precision", "fp32",
-                                 "--session", root + "/demo-session", "--headless-rounds", "2", "--flip-scoring"],
+                                 "--session", root + "/demo-session", "--headless-rounds", "2", "--flip-scoring",
+                                 "--score", "mav"],
                                 timeout: 120, environment: env)
         #expect(demo.status == 0, "stderr: \(demo.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(demo.stdout.utf8)) as? [String: Any]
         #expect(report?["flip_scoring"] as? Bool == true)
+        #expect(report?["score"] as? String == "mav")
         #expect(report?["rounds"] as? Int == 2)
     }
 }

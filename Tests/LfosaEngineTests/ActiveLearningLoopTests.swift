@@ -223,7 +223,8 @@ struct ActiveLearningLoopTests {
                                          flipAveraged: true)
         let q = try loop.nextQuery(batch: 10)
         let cols = net.classes
-        func mav(_ logits: [Float], _ p: Int) -> Float { logits[p * cols..<(p + 1) * cols].max()! }
+        // LfOSA's default score: the largest logit measured from the unknown output (column K = 2)
+        func mav(_ logits: [Float], _ p: Int) -> Float { (0..<cols).map { logits[p * cols + $0] - logits[p * cols + 2] }.max()! }
         let pos = Dictionary(uniqueKeysWithValues: loop.pool.enumerated().map { ($1, $0) })
         #expect(q.map(\.maxActivation) == q.map { mav(averaged.logits, pos[$0.index]!) })
         #expect(q.map(\.maxActivation) != q.map { mav(plain.logits, pos[$0.index]!) })

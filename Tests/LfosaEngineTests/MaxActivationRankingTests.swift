@@ -87,4 +87,29 @@ struct MaxActivationRankingTests {
         #expect(!r.tier.contains(2))
         #expect(r.predictedClass == [0, 1, 0, 0])
     }
+
+    /// Margin scoring: the same softmax, the same predicted classes, but samples whose unknown
+    /// logit is high fall behind — here the high-MAV cluster of class 0 is the one that also
+    /// looks unknown, so by margin the low-MAV cluster leads.
+    @Test func marginScoreRanksByTheKnownLogitsLeadOverUnknown() {
+        let rows: [[Float]] = [
+            [3.0, 0, -2.0], [3.1, 0, -2.1], [2.9, 0, -1.9],   // class 0: MAV ≈ 3, margin ≈ 5
+            [5.0, 0, 4.0], [5.2, 0, 4.1], [4.9, 0, 3.9],      // class 0: MAV ≈ 5, margin ≈ 1
+            [0.5, 0, 3.0],                                    // predicted unknown
+        ]
+        let raw = logits(rows)
+        let shifted = LfOSAStrategy.referencedToUnknown(raw, columns: 3, unknownColumn: 2)
+        #expect(shifted[2] == 0 && shifted[0] == 5.0 && shifted[9] == 1.0)   // rows now read as margins
+        let byMAV = MaxActivationRanking(logits: raw, columns: 3, knownClasses: 2, unknownColumn: 2, options: .paper)
+        let byMargin = MaxActivationRanking(logits: shifted, columns: 3, knownClasses: 2, unknownColumn: 2, options: .paper)
+        #expect(byMAV.predictedClass == byMargin.predictedClass)
+        #expect(Array(byMAV.order.prefix(3)).sorted() == [3, 4, 5])
+        #expect(Array(byMargin.order.prefix(3)).sorted() == [0, 1, 2])
+        #expect(byMAV.order.last == 6 && byMargin.order.last == 6)
+        #expect(byMargin.maxActivation[0] == 5.0 && byMargin.maxActivation[3] == 1.0)
+        // margin is the default of every LfOSA variant; mav is the paper's
+        #expect((StrategyKind.lfosa.make() as? LfOSAStrategy)?.score == .margin)
+        #expect((StrategyKind.lfosaDichotomy.make(score: .mav) as? LfOSAStrategy)?.score == .mav)
+        #expect(LfOSAStrategy().score == .margin)
+    }
 }

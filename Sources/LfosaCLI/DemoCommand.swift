@@ -78,6 +78,9 @@ struct DemoCommand: ParsableCommand {
     var headlessRounds: Int?
 
     mutating func run() throws {
+        // option values first: a bad one stops before any dataset is read or session touched
+        let scoreValue = try LfOSAStrategy.Score.parse(score)
+        let matmulPrecision = try MatmulPrecision.parse(precision)
         guard batch > 0, (pretrainSteps ?? 0) >= 0, trainSteps > 0, trainBatch > 0, pace >= 0, pool >= 0 else {
             throw AnnotationSetup.fail("demo", "--batch, --train-steps and --train-batch must be positive, --pace, --pool and --pretrain-steps not negative")
         }
@@ -139,8 +142,8 @@ struct DemoCommand: ParsableCommand {
                                                           detectorClassifies: detectorClassifies)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
         settings.profile.flipAveragedScoring = flipScoring
-        settings.score = try SimulateCommand.parseScore(score)
-        settings.profile = settings.profile.withMatmulPrecision(try MatmulPrecision.parse(precision))
+        settings.score = scoreValue
+        settings.profile = settings.profile.withMatmulPrecision(matmulPrecision)
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation = try AnnotationSession(pool: train, store: store, settings: settings, groundTruth: truth,
                                                seedItems: Set(split.initialLabeled))

@@ -80,6 +80,9 @@ struct LabelCommand: ParsableCommand {
     var seedLabels: String?
 
     mutating func run() throws {
+        // option values first: a bad one stops before any dataset is read or session touched
+        let scoreValue = try LfOSAStrategy.Score.parse(score)
+        let matmulPrecision = try MatmulPrecision.parse(precision)
         let file = try config.map { try AnnotationConfigFile.load($0) }
         guard let sourceSpec = source ?? file?.source else {
             throw AnnotationSetup.fail("label", "no SOURCE given (argument or \"source\" in --config)")
@@ -148,8 +151,8 @@ struct LabelCommand: ParsableCommand {
                                                           detectorClassifies: detectorClassifies)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
         settings.profile.flipAveragedScoring = flipScoring
-        settings.score = try SimulateCommand.parseScore(score)
-        settings.profile = settings.profile.withMatmulPrecision(try MatmulPrecision.parse(precision))
+        settings.score = scoreValue
+        settings.profile = settings.profile.withMatmulPrecision(matmulPrecision)
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation: AnnotationSession
         do {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LfosaEngine
 import LfosaNumerics
 
 /// Process-level set-up the numeric core must not do itself (it takes no environment).
@@ -22,6 +23,16 @@ enum Runtime {
     }()
 
     static func upgradeBLASKernels() { _ = blasKernelUpgrade }
+}
+
+extension LfOSAStrategy.Score {
+    /// `--score` values of simulate, label and demo: mav or margin.
+    static func parse(_ text: String) throws -> LfOSAStrategy.Score {
+        guard let s = LfOSAStrategy.Score(rawValue: text) else {
+            throw ValidationError("unknown score '\(text)' (\(allCases.map(\.rawValue).joined(separator: " or ")))")
+        }
+        return s
+    }
 }
 
 extension MatmulPrecision {

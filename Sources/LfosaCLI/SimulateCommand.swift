@@ -113,19 +113,11 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
-    /// `--score` of simulate, label and demo.
-    static func parseScore(_ text: String) throws -> LfOSAStrategy.Score {
-        guard let s = LfOSAStrategy.Score(rawValue: text) else {
-            throw ValidationError("unknown score '\(text)' (\(LfOSAStrategy.Score.allCases.map(\.rawValue).joined(separator: " or ")))")
-        }
-        return s
-    }
-
     mutating func run() throws {
         Runtime.prepareForNumerics(threads: threads)
         guard var profileValue = TrainingProfile.named(profile) else { throw ValidationError("unknown profile '\(profile)' (fast, paper)") }
         let matmulPrecision = try MatmulPrecision.parse(precision)
-        let scoreValue = try Self.parseScore(score)
+        let scoreValue = try LfOSAStrategy.Score.parse(score)
         if let minSteps {
             guard minSteps >= 0 else { throw ValidationError("--min-steps must be at least 0, got \(minSteps)") }
             profileValue.minStepsPerRound = minSteps

@@ -271,14 +271,16 @@ static void pack_matrix_panel(const void *ctx, int jt, int count, int kt, uint16
             pack_b_tile(mb->transB, mb->k, mb->n, mb->b, mb->ldb, kb * 32, (jt + q) * 16, dst + ((size_t)q * kt + kb) * 512);
 }
 
+// C = beta·C (the product when k or alpha is 0; beta 0 clears C whatever it held).
+static void scale_c(int m, int n, float beta, float *c, int ldc) {
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(size_t)i * ldc + j];
+}
+
 void lfosa_bf16_gemm(int transA, int transB, int m, int n, int k, float alpha,
                      const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     if (m <= 0 || n <= 0) return;
-    if (k <= 0 || alpha == 0) {           // C = beta·C
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(size_t)i * ldc + j];
-        return;
-    }
+    if (k <= 0 || alpha == 0) { scale_c(m, n, beta, c, ldc); return; }
     uint16_t *pa = pack_a_all(transA, m, k, a, lda);
     matrix_b mb = { transB, k, n, b, ldb };
     amx_run(m, n, (k + 31) / 32, alpha, beta, pa, c, ldc, pack_matrix_panel, &mb, NULL);
@@ -308,11 +310,7 @@ void lfosa_bf16_pack_b(int transB, int k, int n, const float *b, int ldb, uint16
 void lfosa_bf16_gemm_packed_b(int transA, int m, int n, int k, float alpha, const float *a, int lda,
                               const uint16_t *packed_b, float beta, float *c, int ldc) {
     if (m <= 0 || n <= 0) return;
-    if (k <= 0 || alpha == 0) {
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(size_t)i * ldc + j];
-        return;
-    }
+    if (k <= 0 || alpha == 0) { scale_c(m, n, beta, c, ldc); return; }
     uint16_t *pa = pack_a_all(transA, m, k, a, lda);
     amx_run(m, n, (k + 31) / 32, alpha, beta, pa, c, ldc, NULL, NULL, packed_b);
 }

@@ -35,7 +35,7 @@ public final class Linear: Layer, MatmulPrecisionSettable {
         var y = Tensor(shape: [n, outputs]) { out in
             for i in 0..<n { for j in 0..<outputs { out[i * outputs + j] = bias.value[j] } }
         }
-        if n > 0, mode != .training, GEMM.usesAMX(matmulPrecision) {
+        if n > 0, mode != .training, matmulPrecision.effective == .bfloat16 {
             // bfloat16 on AMX at inference: Wᵀ packed once per weight change (once for a whole
             // pool), not in every call and worker. Training changes the weights every step, so
             // it packs per call as before.

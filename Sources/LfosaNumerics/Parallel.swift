@@ -71,7 +71,7 @@ enum GEMM {
         _ = singleThreaded
         guard let a, let b, let c else { return }   // empty operands: nothing to multiply
         let aRowStride = transA == CblasNoTrans ? lda : 1
-        if precision == .bfloat16 && lfosa_amx_bf16_available() != 0 {
+        if precision.effective == .bfloat16 {
             // AMX: row blocks of whole 16-row tiles, so the split adds no ragged tiles.
             let ta: Int32 = transA == CblasNoTrans ? 0 : 1, tb: Int32 = transB == CblasNoTrans ? 0 : 1
             splitRows(m: m, n: n, k: k, parallel: parallel, minimumRows: 32, rowAlignment: 16, a: a, aRowStride: aRowStride,
@@ -86,11 +86,6 @@ enum GEMM {
             cblas_sgemm(CblasRowMajor, transA, transB, Int32(rows), Int32(n), Int32(k), alpha, aw, Int32(lda), b, Int32(ldb),
                         beta, cw, Int32(ldc))
         }
-    }
-
-    /// Whether `sgemm` at `precision` runs on AMX tiles (bfloat16 requested and available).
-    static func usesAMX(_ precision: MatmulPrecision) -> Bool {
-        precision == .bfloat16 && lfosa_amx_bf16_available() != 0
     }
 
     /// `sgemm` at bfloat16 on AMX with op(B) packed beforehand (`lfosa_bf16_pack_b`): the same

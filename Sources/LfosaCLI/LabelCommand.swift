@@ -48,16 +48,15 @@ struct LabelCommand: ParsableCommand {
     @Option(name: .customLong("train-batch"), help: "Images per optimiser step.")
     var trainBatch: Int = 32
 
-    @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX) or fp32.")
+    @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX), fp16 (float32 training, float16 convolutions when scoring; the default where the CPU has AVX512-FP16 but no AMX) or fp32.")
     var precision: String = MatmulPrecision.preferred.rawValue
 
     @Flag(name: .customLong("detector-classifies"), inversion: .prefixedNo,
           help: "The (K+1)-way detector's first K logits classify (hints, saved weights) instead of a separate K-way classifier trained beside it.")
     var detectorClassifies = true
 
-    @Flag(name: .customLong("flip-scoring"),
-          help: "Score every pool image together with its mirror image (the two views' logits averaged): better-chosen batches on CIFAR-10, twice the re-scoring time.")
-    var flipScoring = false
+    @Option(help: "Which pool images are also scored mirrored, the two views' logits averaged: off, known (those the detector predicts as a known class) or all (twice the re-scoring time).")
+    var flipScoring: FlipScoring = .off
 
     @Option(help: "What LfOSA ranks the pool by: margin (largest known logit minus the unknown logit; default) or mav (the paper's raw MAV).")
     var score: String = LfOSAStrategy.Score.margin.rawValue
@@ -150,7 +149,7 @@ struct LabelCommand: ParsableCommand {
         settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch,
                                                           detectorClassifies: detectorClassifies)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
-        settings.profile.flipAveragedScoring = flipScoring
+        settings.profile.flipScoring = flipScoring
         settings.score = scoreValue
         settings.profile = settings.profile.withMatmulPrecision(matmulPrecision)
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)

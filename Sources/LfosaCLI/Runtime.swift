@@ -35,17 +35,24 @@ extension LfOSAStrategy.Score {
     }
 }
 
+/// `--flip-scoring` values: off, known or all.
+extension FlipScoring: ExpressibleByArgument {}
+
 extension MatmulPrecision {
-    /// `--precision` values: fp32 or bf16.
+    /// `--precision` values: fp32, bf16 or fp16.
     static func parse(_ text: String) throws -> MatmulPrecision {
         guard let p = MatmulPrecision(rawValue: text) else {
-            throw ValidationError("unknown precision '\(text)' (fp32 or bf16)")
+            throw ValidationError("unknown precision '\(text)' (fp32, bf16 or fp16)")
         }
         return p
     }
 
     /// What label, demo and simulate train and score with unless told: bfloat16 where the CPU
     /// runs it natively (Intel AMX) — the same selection quality measured, in less time —
-    /// float32 elsewhere. (`bench engine` defaults to fp32, PyTorch's default, for the comparison.)
-    static var preferred: MatmulPrecision { bfloat16Available ? .bfloat16 : .float32 }
+    /// else float32 training with float16 scoring where the CPU has AVX512-FP16 (1.5× the
+    /// inference), else float32. (`bench engine` defaults to fp32, PyTorch's default, for the
+    /// comparison.)
+    static var preferred: MatmulPrecision {
+        bfloat16Available ? .bfloat16 : float16Available ? .float16Inference : .float32
+    }
 }

@@ -74,9 +74,8 @@ struct SimulateCommand: ParsableCommand {
           help: "Continue each round from the previous round's weights instead of re-initialising (from the pretrained trunk when there is one) with the first round's schedule (default: the profile's).")
     var warmStart: Bool?
 
-    @Flag(name: .customLong("flip-scoring"), inversion: .prefixedNo,
-          help: "Score every pool image together with its mirror image (the two views' outputs averaged): twice the selection time (default: the profile's; off).")
-    var flipScoring: Bool?
+    @Option(help: "Which pool images are also scored mirrored, the two views' outputs averaged: off, known (those the network predicts as a known class) or all (twice the selection time) (default: the profile's; off).")
+    var flipScoring: FlipScoring?
 
     @Flag(name: .customLong("flip-classification"), inversion: .prefixedNo,
           help: "Classify the test images (the reported accuracy) by each image's and its mirror image's averaged logits (default: the profile's; fast: yes, paper: no).")
@@ -85,7 +84,7 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .customLong("pretrain-dense"), help: "Transfer the pretrained dense layers too, not only the convolutions.")
     var pretrainDense = false
 
-    @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX) or fp32.")
+    @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX), fp16 (float32 training, float16 convolutions when scoring; the default where the CPU has AVX512-FP16 but no AMX) or fp32.")
     var precision: String = MatmulPrecision.preferred.rawValue
 
     @Option(help: "Detector temperature T for the LfOSA variants that do not fix it.")
@@ -184,7 +183,7 @@ struct SimulateCommand: ParsableCommand {
         if let epochsPerRound { profileValue.epochsPerRound = epochsPerRound }
         if let firstRoundEpochs { profileValue.firstRoundEpochs = firstRoundEpochs }
         if let detectorClassifies { profileValue.detectorClassifies = detectorClassifies }
-        if let flipScoring { profileValue.flipAveragedScoring = flipScoring }
+        if let flipScoring { profileValue.flipScoring = flipScoring }
         if let flipClassification { profileValue.flipAveragedClassification = flipClassification }
         profileValue = profileValue.withMatmulPrecision(matmulPrecision)
         var setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,
@@ -219,7 +218,7 @@ struct SimulateCommand: ParsableCommand {
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
             "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "warm_start": "\(profileValue.warmStart)",
-            "detector_classifies": "\(profileValue.detectorClassifies)", "flip_scoring": "\(profileValue.flipAveragedScoring)",
+            "detector_classifies": "\(profileValue.detectorClassifies)", "flip_scoring": profileValue.flipScoring.rawValue,
             "flip_classification": "\(profileValue.flipAveragedClassification)",
             "pretrain_dense": "\(profileValue.pretraining?.transfersDenseLayers ?? false)",
             "matmul_precision": profileValue.matmulPrecision.rawValue,

@@ -170,7 +170,7 @@ public final class ActiveLearningLoop {
         let context = SelectionContext(source: source, pool: pool, queried: (Array(labeled.keys) + Array(invalid)).sorted(),
                                        labeled: labeledItems, knownClasses: knownClasses, detector: detector,
                                        classifier: classifier, normalization: normalization,
-                                       inferenceBatch: profile.inferenceBatch, flipAveragedScoring: profile.flipAveragedScoring)
+                                       inferenceBatch: profile.inferenceBatch, flipScoring: profile.flipScoring)
         var rng = derivedGenerator(purpose: 5)
         let selection = strategy.select(context, batch: min(batch, pool.count), rng: &rng)
         lastMixtures = selection.mixtures
@@ -214,7 +214,7 @@ public final class ActiveLearningLoop {
     public func predictKnownClasses(_ images: ImageBatchSource, indices: [Int]) -> [Int] {
         guard let net = classifyingNetwork else { preconditionFailure("no trained network classifies known classes") }
         let out = PoolInference.run(net, source: images, indices: indices, batch: profile.inferenceBatch, normalization: normalization,
-                                    flipAveraged: profile.flipAveragedClassification)
+                                    flip: profile.flipAveragedClassification ? .all : .off)
         let c = net.classes
         return (0..<indices.count).map { row in
             var best = 0

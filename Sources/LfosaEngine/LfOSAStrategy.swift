@@ -70,12 +70,12 @@ public struct LfOSAStrategy: QueryStrategy {
             ranking = MaxActivationRanking(logits: out.logits, columns: net.classes, knownClasses: k, unknownColumn: nil, options: mixture)
         case .dichotomy:
             let net = context.detector!
-            let out = context.inference(net)
+            let out = context.inference(net, unknownColumn: 1)
             ranking = MaxActivationRanking(logits: scored(out.logits, columns: 2, unknownColumn: 1), columns: 2, knownClasses: 1,
                                            unknownColumn: 1, options: mixture)
         case .standard, .noClassifier, .noInvalidSet, .noMixture:
             let net = context.detector!
-            let out = context.inference(net)
+            let out = context.inference(net, unknownColumn: k)
             ranking = MaxActivationRanking(logits: scored(out.logits, columns: net.classes, unknownColumn: k), columns: net.classes,
                                            knownClasses: k, unknownColumn: k, options: mixture, byMixture: variant != .noMixture)
         }

@@ -125,25 +125,40 @@ struct BalancedSampler {
     }
 }
 
+/// Which images a selection scores a second time, left–right mirrored, averaging the two views'
+/// outputs (test-time flip averaging).
+public enum FlipScoring: String, Sendable, Equatable, CaseIterable, Codable {
+    /// Plain images only.
+    case off
+    /// Only the images the network predicts as a known class on the plain view (its arg-max is
+    /// not the unknown output; every image for a network without one): the images a query can
+    /// pick from. The rest keep their plain outputs.
+    case known
+    /// Every image: twice the inference.
+    case all
+}
+
 /// Batched inference over pool indices.
 enum PoolInference {
     /// Logits (`[n × classes]`, row-major) and optionally penultimate features of `indices`.
-    /// With `flipAveraged`, every image is also scored left–right mirrored and the two views'
-    /// logits (and features) are averaged — twice the inference.
+    /// `flip` says which rows are also scored left–right mirrored, their two views' logits (and
+    /// features) averaged: none, all, or (`.known`) those whose plain arg-max is not
+    /// `unknownColumn` (all rows when it is nil).
     static func run(_ network: Network, source: ImageBatchSource, indices: [Int], batch: Int,
                     normalization: Normalization, withFeatures: Bool = false,
-                    flipAveraged: Bool = false) -> (logits: [Float], features: [Float], featureWidth: Int) {
+                    flip: FlipScoring = .off, unknownColumn: Int? = nil) -> (logits: [Float], features: [Float], featureWidth: Int) {
         var logits = [Float](), features = [Float]()
         logits.reserveCapacity(indices.count * network.classes)
         var width = 0
         var rng = SplitMix64(seed: 0)   // unused: no augmentation
+        let c = network.classes
         var start = 0
         while start < indices.count {
             let end = min(indices.count, start + batch)
             let chunk = Array(indices[start..<end])
             var (l, f) = forward(network, makeBatch(from: source, indices: chunk, augmentation: .none,
                                                     normalization: normalization, rng: &rng), withFeatures: withFeatures)
-            if flipAveraged {
+            if flip == .all {
                 let (lm, fm) = forward(network, makeBatch(from: source, indices: chunk, augmentation: .none,
                                                           normalization: normalization, rng: &rng, mirrored: true),
                                        withFeatures: withFeatures)
@@ -154,6 +169,27 @@ enum PoolInference {
             if withFeatures {
                 features += f
                 width = f.count / chunk.count
+            }
+            start = end
+        }
+        guard flip == .known else { return (logits, features, width) }
+        // Second pass: the rows predicted known on the plain view, mirrored, in full batches.
+        let rows = (0..<indices.count).filter { row in
+            guard let u = unknownColumn else { return true }
+            var best = 0
+            for j in 1..<c where logits[row * c + j] > logits[row * c + best] { best = j }
+            return best != u
+        }
+        start = 0
+        while start < rows.count {
+            let end = min(rows.count, start + batch)
+            let chunkRows = rows[start..<end]
+            let (lm, fm) = forward(network, makeBatch(from: source, indices: chunkRows.map { indices[$0] }, augmentation: .none,
+                                                      normalization: normalization, rng: &rng, mirrored: true),
+                                   withFeatures: withFeatures)
+            for (i, row) in chunkRows.enumerated() {
+                for j in 0..<c { logits[row * c + j] = 0.5 * (logits[row * c + j] + lm[i * c + j]) }
+                for j in 0..<width { features[row * width + j] = 0.5 * (features[row * width + j] + fm[i * width + j]) }
             }
             start = end
         }
@@ -171,10 +207,11 @@ enum PoolInference {
 
 extension SelectionContext {
     /// The networks' outputs on `indices` of the source (the pool by default), in inference
-    /// batches, flip-averaged when the context says so.
-    func inference(_ network: Network, indices: [Int]? = nil, withFeatures: Bool = false)
+    /// batches, flip-averaged as `flipScoring` says; `unknownColumn` is the network's unknown
+    /// output (nil: none), which decides the rows `.known` averages.
+    func inference(_ network: Network, indices: [Int]? = nil, withFeatures: Bool = false, unknownColumn: Int? = nil)
         -> (logits: [Float], features: [Float], featureWidth: Int) {
         PoolInference.run(network, source: source, indices: indices ?? pool, batch: inferenceBatch,
-                          normalization: normalization, withFeatures: withFeatures, flipAveraged: flipAveragedScoring)
+                          normalization: normalization, withFeatures: withFeatures, flip: flipScoring, unknownColumn: unknownColumn)
     }
 }

@@ -60,9 +60,9 @@ public struct SelectionContext {
     public var classifier: Network?
     public var normalization: Normalization
     public var inferenceBatch: Int
-    /// Score every image and its mirror image and average the two views' outputs
-    /// (`TrainingProfile.flipAveragedScoring`).
-    public var flipAveragedScoring: Bool = false
+    /// Which pool images are also scored mirrored, the two views' outputs averaged
+    /// (`TrainingProfile.flipScoring`).
+    public var flipScoring: FlipScoring = .off
 }
 
 /// The result of a strategy's selection.

@@ -35,9 +35,10 @@ public struct TrainingProfile: Sendable, Equatable {
     /// K-way classifier being trained, for strategies whose detector is (K+1)-way — the paper's
     /// "no classifier" ablation as a profile setting (`networks(for:)`).
     public var detectorClassifies: Bool
-    /// Score the pool with every image and its left–right mirror image and average the two
-    /// views' outputs (test-time flip averaging): twice the inference of a selection.
-    public var flipAveragedScoring: Bool = false
+    /// Which pool images a selection also scores left–right mirrored, averaging the two views'
+    /// outputs (test-time flip averaging): `.all` doubles a selection's inference, `.known` adds
+    /// the images the network predicts as known classes.
+    public var flipScoring: FlipScoring = .off
     /// The same for `ActiveLearningLoop.predictKnownClasses` (the known-class predictions
     /// whose accuracy `simulate` reports): twice the inference of the evaluated images only.
     public var flipAveragedClassification: Bool = false
@@ -90,7 +91,8 @@ public struct TrainingProfile: Sendable, Equatable {
     /// starts across rounds, one network — the detector, whose first K logits also classify —
     /// trained 1,000–2,000 steps per round (round 0: 60 epochs, one-cycle max 0.05; later
     /// rounds: 4 epochs, one-cycle max 0.03), crop+flip augmentation without rotation; its
-    /// known-class predictions average each image with its mirror image (v6).
+    /// known-class predictions average each image with its mirror image (v6), and so do the
+    /// pool scores of the images it predicts known (v7, `FlipScoring.known`).
     /// See assets/simulate/README.md "Training profiles".
     public static let fast: TrainingProfile = {
         var p = TrainingProfile(
@@ -100,6 +102,7 @@ public struct TrainingProfile: Sendable, Equatable {
             momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true,
             inferenceBatch: 64, pretraining: RotationPretraining(steps: 6000), detectorClassifies: true)
         p.flipAveragedClassification = true
+        p.flipScoring = .known
         return p
     }()
 
@@ -113,11 +116,12 @@ public struct TrainingProfile: Sendable, Equatable {
     }
 
     /// The profile with every network — detector, classifier and the pretrained trunk — running
-    /// its products at `precision` (as far as this machine can: `MatmulPrecision.effective`).
+    /// its products at `precision` (as far as this machine can: `MatmulPrecision.effective`; the
+    /// trunk, which only trains, at its training precision).
     public func withMatmulPrecision(_ precision: MatmulPrecision) -> TrainingProfile {
         var p = self
         p.matmulPrecision = precision.effective
-        p.pretraining?.matmulPrecision = precision.effective
+        p.pretraining?.matmulPrecision = precision.effective.training   // only trains: the same trunk as float32's under fp16
         return p
     }
 

@@ -86,6 +86,26 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                     }
                     return
                 }
+                if mode == .inference, matmulPrecision.effective == .float16Inference, allowsDirectFloat16,
+                   directKernel(h: h, w: w, ho: ho, wo: wo) == .float32,
+                   lfosa_f16_conv_same_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0 {
+                    // float16 products; a sum beyond float16's range (reported by any worker)
+                    // sends the layer back to the float32 kernel below.
+                    let overflow = x.data.withUnsafeBufferPointer { xp -> Bool in
+                        let box = (x: xp.baseAddress!, w: wp.baseAddress!, out: out.baseAddress!)
+                        let flags = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
+                        defer { flags.deallocate() }
+                        flags.initialize(repeating: 0)
+                        let fp = flags.baseAddress!
+                        parallelChunks(n) { lo, hi in
+                            fp[lo] = lfosa_f16_conv_same_forward(Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight),
+                                                                 Int32(kernelWidth), Int32(n), Int32(h), Int32(w), box.x, Int32(lo),
+                                                                 Int32(hi), box.w, box.out, Int32(cols))
+                        }
+                        return flags.contains { $0 != 0 }
+                    }
+                    if !overflow { return }
+                }
                 if let direct = directKernel(h: h, w: w, ho: ho, wo: wo) {
                     // "same" convolution straight from the input (no unfolded copy), the
                     // batch's images split over the workers.
@@ -116,15 +136,46 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
     /// Inference only: this convolution, then a per-channel affine (batch norm's), a 2×2
     /// stride-2 max-pool and optionally a ReLU, in one kernel that never writes the
     /// full-resolution map — when the bfloat16 direct kernel applies (no bias, even plane
-    /// sizes); nil otherwise. The kernel is an implicit GEMM over zero-padded bfloat16 copies
+    /// sizes), or the float16 one (`.float16Inference`, planes 8, 16 or 32 wide; nil after a
+    /// float16 overflow); nil otherwise. The kernel is an implicit GEMM over zero-padded bfloat16 copies
     /// of each image (see `lfosa_bf16_conv_same_pool_forward`): the same numbers as the layers
     /// one after another up to float32 summation order.
     func forwardPooledForInference(_ x: Tensor, affine: (scale: [Float], shift: [Float]), relu: Bool) -> Tensor? {
-        guard allowsDirectBFloat16 && allowsPoolFusion, bias == nil, !allowsWinograd, x.shape.count == 4,
+        guard allowsPoolFusion, bias == nil, !allowsWinograd, x.shape.count == 4,
               x.shape[0] == inputChannels else { return nil }
         let n = x.shape[1], h = x.shape[2], w = x.shape[3]
         let (ho, wo) = outputSize(h, w)
-        guard directKernel(h: h, w: w, ho: ho, wo: wo) == .bfloat16,
+        if matmulPrecision.effective == .float16Inference {
+            guard allowsDirectFloat16, directKernel(h: h, w: w, ho: ho, wo: wo) == .float32,
+                  lfosa_f16_conv_same_pool_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
+            else { return nil }
+            var overflow = false
+            let y = Tensor(shape: [outputChannels, n, h / 2, w / 2]) { out in
+                x.data.withUnsafeBufferPointer { xp in
+                    weight.value.withUnsafeBufferPointer { wp in
+                        affine.scale.withUnsafeBufferPointer { sp in
+                            affine.shift.withUnsafeBufferPointer { tp in
+                                let box = (x: xp.baseAddress!, w: wp.baseAddress!, s: sp.baseAddress!, t: tp.baseAddress!,
+                                           out: out.baseAddress!)
+                                let flags = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
+                                defer { flags.deallocate() }
+                                flags.initialize(repeating: 0)
+                                let fp = flags.baseAddress!
+                                parallelChunks(n) { lo, hi in
+                                    fp[lo] = lfosa_f16_conv_same_pool_forward(
+                                        Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight), Int32(kernelWidth),
+                                        Int32(n), Int32(h), Int32(w), box.x, Int32(lo), Int32(hi), box.w, box.s, box.t,
+                                        relu ? 1 : 0, box.out)
+                                }
+                                overflow = flags.contains { $0 != 0 }
+                            }
+                        }
+                    }
+                }
+            }
+            return overflow ? nil : y   // nil: the layers one by one (in float32 after the same overflow)
+        }
+        guard allowsDirectBFloat16, directKernel(h: h, w: w, ho: ho, wo: wo) == .bfloat16,
               lfosa_bf16_conv_same_pool_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
         else { return nil }
         return Tensor(shape: [outputChannels, n, h / 2, w / 2]) { out in
@@ -156,6 +207,9 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
     /// Tests turn the float32 direct kernel off to compare it with unfolding + sgemm.
     var allowsDirectFloat32 = true
 
+    /// Tests turn the float16 inference kernel off to compare it with the float32 one.
+    var allowsDirectFloat16 = true
+
     /// The implicit-GEMM "same"-convolution kernels (LfosaKernels): forward (and, with the
     /// kernel rotated, the input gradient) and the weight gradient, in one precision.
     enum DirectKernel {
@@ -182,7 +236,7 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
         case .bfloat16:
             return allowsDirectBFloat16 && lfosa_bf16_conv_same_supported(Int32(h), Int32(w), kh, kw) != 0
                 && lfosa_amx_bf16_available() != 0 ? .bfloat16 : nil
-        case .float32:
+        case .float32, .float16Inference:
             return allowsDirectFloat32 && lfosa_f32_conv_same_supported(Int32(h), Int32(w), kh, kw) != 0 ? .float32 : nil
         }
     }

@@ -55,7 +55,7 @@ public final class Network {
                 i = last + 1
                 continue
             }
-            // At inference, a bfloat16 "same" convolution followed by that block runs as one
+            // At inference, a bfloat16 or float16 "same" convolution followed by that block runs as one
             // kernel: the full-resolution map is never written.
             if mode != .training, let conv = trunk[i] as? Conv2D, i + 1 < trunk.count,
                let (bn, fuseReLU) = batchNormPoolBlock(at: i + 1, input: h),

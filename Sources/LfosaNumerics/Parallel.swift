@@ -37,12 +37,28 @@ import LfosaKernels
 public enum MatmulPrecision: String, Sendable, CaseIterable, Codable {
     case float32 = "fp32"
     case bfloat16 = "bf16"
+    /// Training in float32; inference-mode "same" convolutions with float16 products
+    /// (AVX512-FP16, twice float32's lanes per instruction; `lfosa_f16_conv_same_forward`),
+    /// everything else in float32. For CPUs with AVX512-FP16 but no AMX.
+    case float16Inference = "fp16"
 
     /// Whether this machine runs `bfloat16` products natively (Intel AMX-BF16).
     public static var bfloat16Available: Bool { lfosa_amx_bf16_available() != 0 }
 
+    /// Whether this machine runs float16 arithmetic (AVX512-FP16).
+    public static var float16Available: Bool { lfosa_avx512_fp16_available() != 0 }
+
+    /// The precision of training products under `self` (float32 under `.float16Inference`).
+    public var training: MatmulPrecision { self == .float16Inference ? .float32 : self }
+
     /// The precision products actually run at on this machine when `self` is asked for.
-    public var effective: MatmulPrecision { self == .bfloat16 && !Self.bfloat16Available ? .float32 : self }
+    public var effective: MatmulPrecision {
+        switch self {
+        case .bfloat16: return Self.bfloat16Available ? self : .float32
+        case .float16Inference: return Self.float16Available ? self : .float32
+        case .float32: return self
+        }
+    }
 }
 
 /// Layers whose work is matrix products and that can run them at another precision.

@@ -55,15 +55,24 @@ import LfosaNumerics
         #expect(((bf16Settings as? [String: Any])?["settings"] as? [String: String])?["matmul_precision"] == (native ? "bf16" : "fp32"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == (native ? 2 : 1))
         #expect(recorded["matmul_precision"] == "fp32")   // args ask for fp32
+        // float16 inference: training runs in float32, so the float32 run's trunk is reused
+        let fp16 = try runLfosa(args.map { $0 == root + "/out" ? root + "/out-fp16" : ($0 == "fp32" ? "fp16" : $0) },
+                                timeout: 120, environment: env)
+        #expect(fp16.status == 0, "stderr: \(fp16.stderr)")
+        #expect(fp16.stdout.contains("loaded from the cache"))
+        let fp16Settings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-fp16/results.json")))
+        #expect(((fp16Settings as? [String: Any])?["settings"] as? [String: String])?["matmul_precision"]
+                == (MatmulPrecision.float16Available ? "fp16" : "fp32"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == (native ? 2 : 1))
 
-        let badPrecision = try runLfosa(["simulate", root + "/images", "--precision", "fp16"], timeout: 60, environment: env)
+        let badPrecision = try runLfosa(["simulate", root + "/images", "--precision", "fp8"], timeout: 60, environment: env)
         #expect(badPrecision.status != 0)
-        #expect(badPrecision.stderr.split(separator: "\n").first == "Error: unknown precision 'fp16' (fp32 or bf16)")
+        #expect(badPrecision.stderr.split(separator: "\n").first == "Error: unknown precision 'fp8' (fp32, bf16 or fp16)")
 
         // profile overrides reach the run and are recorded
         let custom = try runLfosa(Array(args.dropLast()) + [root + "/out-custom", "--architecture", "compact-cnn", "--no-warm-start",
                                                            "--epochs-per-round", "3", "--first-round-epochs", "5",
-                                                           "--pretrain-steps", "0", "--dump-rankings", root + "/rankings", "--flip-scoring",
+                                                           "--pretrain-steps", "0", "--dump-rankings", root + "/rankings", "--flip-scoring", "all",
                                                            "--no-flip-classification", "--score", "mav"],
                                   timeout: 120, environment: env)
         #expect(custom.status == 0, "stderr: \(custom.stderr)")
@@ -72,7 +81,7 @@ import LfosaNumerics
         #expect(customRecorded["architecture"] == "compact-cnn" && customRecorded["warm_start"] == "false")
         #expect(customRecorded["epochs_per_round"] == "3" && customRecorded["first_round_epochs"] == "5")
         #expect(recorded["architecture"] == "reference-cnn" && recorded["warm_start"] == "true")
-        #expect(customRecorded["flip_scoring"] == "true" && recorded["flip_scoring"] == "false")
+        #expect(customRecorded["flip_scoring"] == "all" && recorded["flip_scoring"] == "known")
         #expect(customRecorded["flip_classification"] == "false" && recorded["flip_classification"] == "true")
         #expect(customRecorded["score"] == "mav" && recorded["score"] == "margin")
         // the ranking of the whole pool before the one query: every unlabeled image once, best first
@@ -87,6 +96,9 @@ import LfosaNumerics
         #expect(badArchitecture.stderr.split(separator: "\n").first?.hasPrefix("Error: unknown architecture 'vgg' (reference-cnn") == true)
         let badScore = try runLfosa(["simulate", root + "/images", "--score", "maximum"], timeout: 60, environment: env)
         #expect(badScore.stderr.split(separator: "\n").first == "Error: unknown score 'maximum' (mav or margin)")
+        let badFlip = try runLfosa(["simulate", root + "/images", "--flip-scoring", "both"], timeout: 60, environment: env)
+        #expect(badFlip.status != 0)
+        #expect(badFlip.stderr.split(separator: "\n").first?.hasPrefix("Error: The value 'both' is invalid for '--flip-scoring") == true)
         let badEpochs = try runLfosa(["simulate", root + "/images", "--epochs-per-round", "0"], timeout: 60, environment: env)
         #expect(badEpochs.stderr.split(separator: "\n").first == "Error: --epochs-per-round must be at least 1, got 0")
 
@@ -99,12 +111,12 @@ import LfosaNumerics
         // and says the option reached the session's profile
         let demo = try runLfosa(["demo", root + "/images", "--known", "0,1", "--pool", "0", "--batch", "4", "--init-percent", "30",
                                  "--train-steps", "2", "--train-batch", "8", "--pretrain-steps", "0", "--precision", "fp32",
-                                 "--session", root + "/demo-session", "--headless-rounds", "2", "--flip-scoring",
+                                 "--session", root + "/demo-session", "--headless-rounds", "2", "--flip-scoring", "all",
                                  "--score", "mav"],
                                 timeout: 120, environment: env)
         #expect(demo.status == 0, "stderr: \(demo.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(demo.stdout.utf8)) as? [String: Any]
-        #expect(report?["flip_scoring"] as? Bool == true)
+        #expect(report?["flip_scoring"] as? String == "all")
         #expect(report?["score"] as? String == "mav")
         #expect(report?["rounds"] as? Int == 2)
     }

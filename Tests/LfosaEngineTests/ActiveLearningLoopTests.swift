@@ -197,7 +197,7 @@ struct ActiveLearningLoopTests {
 
     @Test func flipAveragedScoringAveragesBothViews() throws {
         var profile = Self.tinyProfile
-        profile.flipAveragedScoring = true
+        profile.flipScoring = .all
         profile.flipAveragedClassification = true
         let (loop, _) = Self.makeLoop(.lfosa, profile: profile)
         try loop.retrain()
@@ -206,7 +206,7 @@ struct ActiveLearningLoopTests {
         let indices = Array(stride(from: 1, to: 160, by: 7))
         let norm = Normalization.centered(channels: 1)
         let both = PoolInference.run(net, source: source, indices: indices, batch: 5, normalization: norm,
-                                     withFeatures: true, flipAveraged: true)
+                                     withFeatures: true, flip: .all)
         var rng = SplitMix64(seed: 0)
         let (l0, f0) = net.forwardWithFeatures(makeBatch(from: source, indices: indices, augmentation: .none, normalization: norm, rng: &rng),
                                                mode: .inference)
@@ -220,7 +220,7 @@ struct ActiveLearningLoopTests {
         // the loop's query and predictions go through the averaged outputs
         let plain = PoolInference.run(net, source: source, indices: loop.pool, batch: 64, normalization: loop.normalization)
         let averaged = PoolInference.run(net, source: source, indices: loop.pool, batch: 64, normalization: loop.normalization,
-                                         flipAveraged: true)
+                                         flip: .all)
         let q = try loop.nextQuery(batch: 10)
         let cols = net.classes
         // LfOSA's default score: the largest logit measured from the unknown output (column K = 2)
@@ -232,7 +232,45 @@ struct ActiveLearningLoopTests {
         func argmaxKnown(_ logits: [Float], _ row: Int) -> Int { logits[row * cols] >= logits[row * cols + 1] ? 0 : 1 }
         let predicted = loop.predictKnownClasses(source, indices: loop.pool)
         #expect(predicted == loop.pool.indices.map { argmaxKnown(averaged.logits, $0) })
-        #expect(TrainingProfile.fast.flipAveragedClassification && !TrainingProfile.fast.flipAveragedScoring)
-        #expect(!TrainingProfile.paper.flipAveragedClassification && !TrainingProfile.paper.flipAveragedScoring)
+        #expect(TrainingProfile.fast.flipAveragedClassification && TrainingProfile.fast.flipScoring == .known)
+        #expect(!TrainingProfile.paper.flipAveragedClassification && TrainingProfile.paper.flipScoring == .off)
+    }
+
+    @Test func knownFlipScoringAveragesOnlyPredictedKnownRows() throws {
+        var profile = Self.tinyProfile
+        profile.flipScoring = .known
+        let (loop, _) = Self.makeLoop(.lfosa, profile: profile)
+        try loop.retrain()
+        let net = loop.detector!
+        let cols = net.classes   // K = 2 known columns + the unknown column 2
+        let norm = loop.normalization
+        let pool = loop.pool
+        // move the unknown output's bias to the median margin so about half the pool is predicted unknown
+        let before = PoolInference.run(net, source: loop.source, indices: pool, batch: 64, normalization: norm)
+        let margins = pool.indices.map { r in max(before.logits[r * cols], before.logits[r * cols + 1]) - before.logits[r * cols + 2] }.sorted()
+        (net.head as! Linear).bias.value[2] += margins[margins.count / 2]
+        // batch 7 does not divide the pool or the refined rows: partial batches on both passes
+        let plain = PoolInference.run(net, source: loop.source, indices: pool, batch: 7, normalization: norm, withFeatures: true)
+        let all = PoolInference.run(net, source: loop.source, indices: pool, batch: 7, normalization: norm, withFeatures: true, flip: .all)
+        let known = PoolInference.run(net, source: loop.source, indices: pool, batch: 7, normalization: norm, withFeatures: true,
+                                      flip: .known, unknownColumn: 2)
+        func argmax(_ l: [Float], _ r: Int) -> Int { (0..<cols).max { l[r * cols + $0] < l[r * cols + $1] }! }
+        let predictedKnown = pool.indices.filter { argmax(plain.logits, $0) != 2 }
+        #expect(!predictedKnown.isEmpty && predictedKnown.count < pool.count)   // both kinds of rows exist
+        let w = plain.featureWidth
+        for r in pool.indices {
+            let source = predictedKnown.contains(r) ? all : plain
+            for j in 0..<cols { #expect(abs(known.logits[r * cols + j] - source.logits[r * cols + j]) < 1e-4) }
+            for j in 0..<w { #expect(abs(known.features[r * w + j] - source.features[r * w + j]) < 1e-4) }
+        }
+        // no unknown column: every row is averaged, as with .all
+        let noColumn = PoolInference.run(net, source: loop.source, indices: pool, batch: 7, normalization: norm, flip: .known)
+        for j in noColumn.logits.indices { #expect(abs(noColumn.logits[j] - all.logits[j]) < 1e-4) }
+        // the loop's query ranks by these outputs
+        let q = try loop.nextQuery(batch: 10)
+        let pos = Dictionary(uniqueKeysWithValues: pool.enumerated().map { ($1, $0) })
+        func mav(_ l: [Float], _ p: Int) -> Float { (0..<cols).map { l[p * cols + $0] - l[p * cols + 2] }.max()! }
+        #expect(zip(q, q.map { mav(known.logits, pos[$0.index]!) }).allSatisfy { abs($0.maxActivation! - $1) < 1e-4 })
+        #expect(zip(q, q.map { mav(plain.logits, pos[$0.index]!) }).contains { abs($0.maxActivation! - $1) > 1e-3 })
     }
 }

@@ -166,7 +166,9 @@ struct BFloat16GEMMTests {
     @Test func fallsBackToFloat32WithoutAMX() {
         #expect(MatmulPrecision.float32.effective == .float32)
         #expect(MatmulPrecision.bfloat16.effective == (MatmulPrecision.bfloat16Available ? .bfloat16 : .float32))
-        #expect(MatmulPrecision(rawValue: "bf16") == .bfloat16 && MatmulPrecision(rawValue: "fp16") == nil)
+        #expect(MatmulPrecision.float16Inference.effective == (MatmulPrecision.float16Available ? .float16Inference : .float32))
+        #expect(MatmulPrecision(rawValue: "bf16") == .bfloat16 && MatmulPrecision(rawValue: "fp16") == .float16Inference)
+        #expect(MatmulPrecision(rawValue: "fp8") == nil)
     }
 }
 

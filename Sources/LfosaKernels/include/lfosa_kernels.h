@@ -102,4 +102,24 @@ void lfosa_f32_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, 
 void lfosa_f32_conv_same_weight_gradient(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
                                          const float *x, int n0, int n1, const float *g, int ldg,
                                          float beta, float *dw);
+
+// 1 when this CPU and kernel can run AVX512-FP16 (half-precision arithmetic); 0 otherwise.
+int lfosa_avx512_fp16_available(void);
+// Whether lfosa_f16_conv_same_forward runs here for this plane and kernel: odd kernels up to 31
+// tall and 5 wide, any plane, and a CPU with AVX512-FP16.
+int lfosa_f16_conv_same_supported(int h, int w, int kh, int kw);
+// Inference: lfosa_f32_conv_same_forward's convolution (same arguments) with float16 products:
+// inputs and weights rounded to float16, products summed in float16 over at most 16 kernel rows
+// (48 products for 3-wide kernels), those partial sums added in float32 (f16_conv.c). Returns 1
+// when an output is not finite (a sum beyond float16's range): the caller redoes it in float32.
+int lfosa_f16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                const float *x, int n0, int n1, const float *weight, float *out, int ldc);
+// Whether lfosa_f16_conv_same_pool_forward handles this plane: as above, w 8, 16 or 32, h even.
+int lfosa_f16_conv_same_pool_supported(int h, int w, int kh, int kw);
+// Inference: that float16 convolution, then lfosa_bf16_conv_same_pool_forward's epilogue (per
+// channel scale·v + shift on the float32 sums, 2×2 max-pool, max(·, 0) with relu) into out
+// [cout, ntotal, h/2, w/2]. Returns 1 when an output is not finite (redo it in float32).
+int lfosa_f16_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                     const float *x, int n0, int n1, const float *weight,
+                                     const float *scale, const float *shift, int relu, float *out);
 #endif

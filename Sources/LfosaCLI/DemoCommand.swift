@@ -51,9 +51,6 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("train-batch"), help: "Images per optimiser step.")
     var trainBatch: Int = 32
 
-    @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX), fp16 (float32 training, float16 convolutions when scoring; the default where the CPU has AVX512-FP16 but no AMX) or fp32.")
-    var precision: String = MatmulPrecision.preferred.rawValue
-
     @Option(name: .customLong("pretrain-steps"),
             help: "Steps of self-supervised (rotation) pretraining on the pool, run in the background and cached per pool (default: 10 epochs, 300-3000 steps, none under 500 images; 0 = none).")
     var pretrainSteps: Int?
@@ -62,11 +59,8 @@ struct DemoCommand: ParsableCommand {
           help: "The (K+1)-way detector's first K logits classify (hints, saved weights) instead of a separate K-way classifier trained beside it.")
     var detectorClassifies = true
 
-    @Option(help: "Which pool images are also scored mirrored, the two views' logits averaged: off, known (those the detector predicts as a known class) or all (twice the re-scoring time).")
-    var flipScoring: FlipScoring = .off
-
-    @Option(help: "What LfOSA ranks the pool by: margin (largest known logit minus the unknown logit; default) or mav (the paper's raw MAV).")
-    var score: String = LfOSAStrategy.Score.margin.rawValue
+    @OptionGroup(title: "Scoring")
+    var scoring: ScoringOptions
 
     @Option(help: "Session directory (default: a new directory under /tmp).")
     var session: String?
@@ -78,8 +72,8 @@ struct DemoCommand: ParsableCommand {
 
     mutating func run() throws {
         // option values first: a bad one stops before any dataset is read or session touched
-        let scoreValue = try LfOSAStrategy.Score.parse(score)
-        let matmulPrecision = try MatmulPrecision.parse(precision)
+        let scoreValue = try LfOSAStrategy.Score.parse(scoring.score)
+        let matmulPrecision = try MatmulPrecision.parse(scoring.precision)
         guard batch > 0, (pretrainSteps ?? 0) >= 0, trainSteps > 0, trainBatch > 0, pace >= 0, pool >= 0 else {
             throw AnnotationSetup.fail("demo", "--batch, --train-steps and --train-batch must be positive, --pace, --pool and --pretrain-steps not negative")
         }
@@ -140,7 +134,7 @@ struct DemoCommand: ParsableCommand {
         settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch,
                                                           detectorClassifies: detectorClassifies)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
-        settings.profile.flipScoring = flipScoring
+        settings.profile.flipScoring = scoring.flipScoring ?? .off
         settings.score = scoreValue
         settings.profile = settings.profile.withMatmulPrecision(matmulPrecision)
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)

@@ -38,6 +38,19 @@ extension LfOSAStrategy.Score {
 /// `--flip-scoring` values: off, known or all.
 extension FlipScoring: ExpressibleByArgument {}
 
+/// How the pool is scored: the options `label`, `demo` and `simulate` share (validated by
+/// `MatmulPrecision.parse` and `LfOSAStrategy.Score.parse` before anything is read).
+struct ScoringOptions: ParsableArguments {
+    @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX), fp16 (float32 training, float16 convolutions when scoring; the default where the CPU has AVX512-FP16 but no AMX) or fp32.")
+    var precision: String = MatmulPrecision.preferred.rawValue
+
+    @Option(help: "What LfOSA ranks the pool by: margin (each sample's largest known logit minus its unknown logit — the MAV measured from the unknown output; default) or mav (the paper's raw MAV).")
+    var score: String = LfOSAStrategy.Score.margin.rawValue
+
+    @Option(help: "Which pool images are also scored mirrored, the two views' outputs averaged: off, known (those the detector predicts as a known class; 1.5–1.8× the scoring time measured) or all (twice the scoring time). Default: simulate, the profile's (fast: known, paper: off); label and demo: off.")
+    var flipScoring: FlipScoring?
+}
+
 extension MatmulPrecision {
     /// `--precision` values: fp32, bf16 or fp16.
     static func parse(_ text: String) throws -> MatmulPrecision {

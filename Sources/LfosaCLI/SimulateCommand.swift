@@ -74,9 +74,6 @@ struct SimulateCommand: ParsableCommand {
           help: "Continue each round from the previous round's weights instead of re-initialising (from the pretrained trunk when there is one) with the first round's schedule (default: the profile's).")
     var warmStart: Bool?
 
-    @Option(help: "Which pool images are also scored mirrored, the two views' outputs averaged: off, known (those the network predicts as a known class) or all (twice the selection time) (default: the profile's; off).")
-    var flipScoring: FlipScoring?
-
     @Flag(name: .customLong("flip-classification"), inversion: .prefixedNo,
           help: "Classify the test images (the reported accuracy) by each image's and its mirror image's averaged logits (default: the profile's; fast: yes, paper: no).")
     var flipClassification: Bool?
@@ -84,17 +81,14 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .customLong("pretrain-dense"), help: "Transfer the pretrained dense layers too, not only the convolutions.")
     var pretrainDense = false
 
-    @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX), fp16 (float32 training, float16 convolutions when scoring; the default where the CPU has AVX512-FP16 but no AMX) or fp32.")
-    var precision: String = MatmulPrecision.preferred.rawValue
-
     @Option(help: "Detector temperature T for the LfOSA variants that do not fix it.")
     var temperature: Float = 0.5
 
     @Option(help: "Query only samples whose LfOSA weight w ≥ τ (at most --batch); default: top-b.")
     var threshold: Float?
 
-    @Option(help: "What the LfOSA variants rank by: margin (each sample's largest known logit minus its unknown logit — the MAV measured from the unknown output; default) or mav (the paper's raw MAV).")
-    var score: String = LfOSAStrategy.Score.margin.rawValue
+    @OptionGroup(title: "Scoring")
+    var scoring: ScoringOptions
 
     @Option(help: "Use a seeded random subset of this many training images (quick experiments).")
     var subset: Int?
@@ -115,8 +109,8 @@ struct SimulateCommand: ParsableCommand {
     mutating func run() throws {
         Runtime.prepareForNumerics(threads: threads)
         guard var profileValue = TrainingProfile.named(profile) else { throw ValidationError("unknown profile '\(profile)' (fast, paper)") }
-        let matmulPrecision = try MatmulPrecision.parse(precision)
-        let scoreValue = try LfOSAStrategy.Score.parse(score)
+        let matmulPrecision = try MatmulPrecision.parse(scoring.precision)
+        let scoreValue = try LfOSAStrategy.Score.parse(scoring.score)
         if let minSteps {
             guard minSteps >= 0 else { throw ValidationError("--min-steps must be at least 0, got \(minSteps)") }
             profileValue.minStepsPerRound = minSteps
@@ -183,7 +177,7 @@ struct SimulateCommand: ParsableCommand {
         if let epochsPerRound { profileValue.epochsPerRound = epochsPerRound }
         if let firstRoundEpochs { profileValue.firstRoundEpochs = firstRoundEpochs }
         if let detectorClassifies { profileValue.detectorClassifies = detectorClassifies }
-        if let flipScoring { profileValue.flipScoring = flipScoring }
+        if let flipScoring = scoring.flipScoring { profileValue.flipScoring = flipScoring }
         if let flipClassification { profileValue.flipAveragedClassification = flipClassification }
         profileValue = profileValue.withMatmulPrecision(matmulPrecision)
         var setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,

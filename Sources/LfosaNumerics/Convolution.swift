@@ -145,57 +145,50 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
               x.shape[0] == inputChannels else { return nil }
         let n = x.shape[1], h = x.shape[2], w = x.shape[3]
         let (ho, wo) = outputSize(h, w)
-        if matmulPrecision.effective == .float16Inference {
+        // float16 (AVX512-FP16) or bfloat16 (AMX): the same arguments; the float16 kernel reports
+        // an overflow, which leaves the layers to run one by one (in float32 after the same overflow).
+        let half = matmulPrecision.effective == .float16Inference
+        if half {
             guard allowsDirectFloat16, directKernel(h: h, w: w, ho: ho, wo: wo) == .float32,
                   lfosa_f16_conv_same_pool_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
             else { return nil }
-            var overflow = false
-            let y = Tensor(shape: [outputChannels, n, h / 2, w / 2]) { out in
-                x.data.withUnsafeBufferPointer { xp in
-                    weight.value.withUnsafeBufferPointer { wp in
-                        affine.scale.withUnsafeBufferPointer { sp in
-                            affine.shift.withUnsafeBufferPointer { tp in
-                                let box = (x: xp.baseAddress!, w: wp.baseAddress!, s: sp.baseAddress!, t: tp.baseAddress!,
-                                           out: out.baseAddress!)
-                                let flags = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
-                                defer { flags.deallocate() }
-                                flags.initialize(repeating: 0)
-                                let fp = flags.baseAddress!
-                                parallelChunks(n) { lo, hi in
-                                    fp[lo] = lfosa_f16_conv_same_pool_forward(
-                                        Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight), Int32(kernelWidth),
-                                        Int32(n), Int32(h), Int32(w), box.x, Int32(lo), Int32(hi), box.w, box.s, box.t,
-                                        relu ? 1 : 0, box.out)
-                                }
-                                overflow = flags.contains { $0 != 0 }
-                            }
-                        }
-                    }
-                }
-            }
-            return overflow ? nil : y   // nil: the layers one by one (in float32 after the same overflow)
+        } else {
+            guard allowsDirectBFloat16, directKernel(h: h, w: w, ho: ho, wo: wo) == .bfloat16,
+                  lfosa_bf16_conv_same_pool_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
+            else { return nil }
         }
-        guard allowsDirectBFloat16, directKernel(h: h, w: w, ho: ho, wo: wo) == .bfloat16,
-              lfosa_bf16_conv_same_pool_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
-        else { return nil }
-        return Tensor(shape: [outputChannels, n, h / 2, w / 2]) { out in
+        var overflow = false
+        let y = Tensor(shape: [outputChannels, n, h / 2, w / 2]) { out in
             x.data.withUnsafeBufferPointer { xp in
                 weight.value.withUnsafeBufferPointer { wp in
                     affine.scale.withUnsafeBufferPointer { sp in
                         affine.shift.withUnsafeBufferPointer { tp in
                             let box = (x: xp.baseAddress!, w: wp.baseAddress!, s: sp.baseAddress!, t: tp.baseAddress!,
                                        out: out.baseAddress!)
+                            let dims = (co: Int32(outputChannels), ci: Int32(inputChannels), kh: Int32(kernelHeight),
+                                        kw: Int32(kernelWidth), n: Int32(n), h: Int32(h), w: Int32(w), relu: Int32(relu ? 1 : 0))
+                            let flags = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
+                            defer { flags.deallocate() }
+                            flags.initialize(repeating: 0)
+                            let fp = flags.baseAddress!
                             parallelChunks(n) { lo, hi in
-                                lfosa_bf16_conv_same_pool_forward(
-                                    Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight), Int32(kernelWidth),
-                                    Int32(n), Int32(h), Int32(w), box.x, Int32(lo), Int32(hi), box.w, box.s, box.t,
-                                    relu ? 1 : 0, box.out)
+                                if half {
+                                    fp[lo] = lfosa_f16_conv_same_pool_forward(dims.co, dims.ci, dims.kh, dims.kw, dims.n, dims.h, dims.w,
+                                                                              box.x, Int32(lo), Int32(hi), box.w, box.s, box.t,
+                                                                              dims.relu, box.out)
+                                } else {
+                                    lfosa_bf16_conv_same_pool_forward(dims.co, dims.ci, dims.kh, dims.kw, dims.n, dims.h, dims.w,
+                                                                      box.x, Int32(lo), Int32(hi), box.w, box.s, box.t,
+                                                                      dims.relu, box.out)
+                                }
                             }
+                            overflow = flags.contains { $0 != 0 }
                         }
                     }
                 }
             }
         }
+        return overflow ? nil : y
     }
 
     /// Tests turn the pooled inference kernel off to compare it with the layers one by one.

@@ -155,30 +155,22 @@ enum PoolInference {
         var start = 0
         while start < indices.count {
             let end = min(indices.count, start + batch)
-            let chunk = Array(indices[start..<end])
-            var (l, f) = forward(network, makeBatch(from: source, indices: chunk, augmentation: .none,
+            let (l, f) = forward(network, makeBatch(from: source, indices: Array(indices[start..<end]), augmentation: .none,
                                                     normalization: normalization, rng: &rng), withFeatures: withFeatures)
-            if flip == .all {
-                let (lm, fm) = forward(network, makeBatch(from: source, indices: chunk, augmentation: .none,
-                                                          normalization: normalization, rng: &rng, mirrored: true),
-                                       withFeatures: withFeatures)
-                for j in l.indices { l[j] = 0.5 * (l[j] + lm[j]) }
-                for j in f.indices { f[j] = 0.5 * (f[j] + fm[j]) }
-            }
             logits += l
             if withFeatures {
                 features += f
-                width = f.count / chunk.count
+                width = f.count / (end - start)
             }
             start = end
         }
-        guard flip == .known else { return (logits, features, width) }
-        // Second pass: the rows predicted known on the plain view, mirrored, in full batches.
-        let rows = (0..<indices.count).filter { row in
-            guard let u = unknownColumn else { return true }
-            var best = 0
-            for j in 1..<c where logits[row * c + j] > logits[row * c + best] { best = j }
-            return best != u
+        // Second pass: the rows to average (all, or those predicted known on the plain view),
+        // mirrored, in full batches.
+        let rows: [Int]
+        switch flip {
+        case .off: return (logits, features, width)
+        case .all: rows = Array(indices.indices)
+        case .known: rows = indices.indices.filter { row in unknownColumn.map { argmax(logits, row: row, columns: c) != $0 } ?? true }
         }
         start = 0
         while start < rows.count {

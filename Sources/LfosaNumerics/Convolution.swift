@@ -86,23 +86,16 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                     }
                     return
                 }
-                if mode == .inference, matmulPrecision.effective == .float16Inference, allowsDirectFloat16,
-                   directKernel(h: h, w: w, ho: ho, wo: wo) == .float32,
-                   lfosa_f16_conv_same_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0 {
+                if mode != .training, runsFloat16(h: h, w: w, ho: ho, wo: wo) {
                     // float16 products; a sum beyond float16's range (reported by any worker)
                     // sends the layer back to the float32 kernel below.
                     let overflow = x.data.withUnsafeBufferPointer { xp -> Bool in
                         let box = (x: xp.baseAddress!, w: wp.baseAddress!, out: out.baseAddress!)
-                        let flags = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
-                        defer { flags.deallocate() }
-                        flags.initialize(repeating: 0)
-                        let fp = flags.baseAddress!
-                        parallelChunks(n) { lo, hi in
-                            fp[lo] = lfosa_f16_conv_same_forward(Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight),
-                                                                 Int32(kernelWidth), Int32(n), Int32(h), Int32(w), box.x, Int32(lo),
-                                                                 Int32(hi), box.w, box.out, Int32(cols))
+                        return parallelChunksReportingAny(n) { lo, hi in
+                            lfosa_f16_conv_same_forward(Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight),
+                                                        Int32(kernelWidth), Int32(n), Int32(h), Int32(w), box.x, Int32(lo),
+                                                        Int32(hi), box.w, box.out, Int32(cols)) != 0
                         }
-                        return flags.contains { $0 != 0 }
                     }
                     if !overflow { return }
                 }
@@ -149,7 +142,7 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
         // an overflow, which leaves the layers to run one by one (in float32 after the same overflow).
         let half = matmulPrecision.effective == .float16Inference
         if half {
-            guard allowsDirectFloat16, directKernel(h: h, w: w, ho: ho, wo: wo) == .float32,
+            guard runsFloat16(h: h, w: w, ho: ho, wo: wo),
                   lfosa_f16_conv_same_pool_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
             else { return nil }
         } else {
@@ -167,22 +160,17 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                                        out: out.baseAddress!)
                             let dims = (co: Int32(outputChannels), ci: Int32(inputChannels), kh: Int32(kernelHeight),
                                         kw: Int32(kernelWidth), n: Int32(n), h: Int32(h), w: Int32(w), relu: Int32(relu ? 1 : 0))
-                            let flags = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
-                            defer { flags.deallocate() }
-                            flags.initialize(repeating: 0)
-                            let fp = flags.baseAddress!
-                            parallelChunks(n) { lo, hi in
+                            overflow = parallelChunksReportingAny(n) { lo, hi in
                                 if half {
-                                    fp[lo] = lfosa_f16_conv_same_pool_forward(dims.co, dims.ci, dims.kh, dims.kw, dims.n, dims.h, dims.w,
-                                                                              box.x, Int32(lo), Int32(hi), box.w, box.s, box.t,
-                                                                              dims.relu, box.out)
-                                } else {
-                                    lfosa_bf16_conv_same_pool_forward(dims.co, dims.ci, dims.kh, dims.kw, dims.n, dims.h, dims.w,
-                                                                      box.x, Int32(lo), Int32(hi), box.w, box.s, box.t,
-                                                                      dims.relu, box.out)
+                                    return lfosa_f16_conv_same_pool_forward(dims.co, dims.ci, dims.kh, dims.kw, dims.n, dims.h, dims.w,
+                                                                            box.x, Int32(lo), Int32(hi), box.w, box.s, box.t,
+                                                                            dims.relu, box.out) != 0
                                 }
+                                lfosa_bf16_conv_same_pool_forward(dims.co, dims.ci, dims.kh, dims.kw, dims.n, dims.h, dims.w,
+                                                                  box.x, Int32(lo), Int32(hi), box.w, box.s, box.t,
+                                                                  dims.relu, box.out)
+                                return false
                             }
-                            overflow = flags.contains { $0 != 0 }
                         }
                     }
                 }
@@ -202,6 +190,14 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
 
     /// Tests turn the float16 inference kernel off to compare it with the float32 one.
     var allowsDirectFloat16 = true
+
+    /// Whether this layer's inference runs the float16 kernel for an `h × w` input: products at
+    /// `.float16Inference` on a CPU with AVX512-FP16, a "same" convolution the float32 direct
+    /// kernel takes (training keeps that kernel).
+    private func runsFloat16(h: Int, w: Int, ho: Int, wo: Int) -> Bool {
+        matmulPrecision.effective == .float16Inference && allowsDirectFloat16 && directKernel(h: h, w: w, ho: ho, wo: wo) == .float32
+            && lfosa_f16_conv_same_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
+    }
 
     /// The implicit-GEMM "same"-convolution kernels (LfosaKernels): forward (and, with the
     /// kernel rotated, the input gradient) and the weight gradient, in one precision.

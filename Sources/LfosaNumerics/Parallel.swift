@@ -21,6 +21,17 @@ func parallelChunks(_ count: Int, minimumPerWorker: Int = 1, _ body: (Int, Int) 
 }
 
 /// How many threads the numeric core splits per-sample work across (BLAS has its own pool).
+/// `parallelChunks` whose chunks each report whether something happened (a kernel's overflow):
+/// true when any chunk did.
+func parallelChunksReportingAny(_ count: Int, _ body: (Int, Int) -> Bool) -> Bool {
+    let flags = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(1, count))
+    defer { flags.deallocate() }
+    flags.initialize(repeating: false)
+    let fp = flags.baseAddress!
+    parallelChunks(count) { lo, hi in fp[lo] = body(lo, hi) }   // chunks start at distinct lo
+    return flags.contains(true)
+}
+
 public enum ParallelConfiguration {
     nonisolated(unsafe) public static var workers: Int = onlineProcessorCount()
 }

@@ -35,37 +35,38 @@ extension LfOSAStrategy.Score {
     }
 }
 
-/// `--flip-scoring` values: off, known or all.
+/// `--flip-scoring` values: off, known, candidates or all.
 extension FlipScoring: ExpressibleByArgument {}
 
 /// How the pool is scored: the options `label`, `demo` and `simulate` share (validated by
 /// `MatmulPrecision.parse` and `LfOSAStrategy.Score.parse` before anything is read).
 struct ScoringOptions: ParsableArguments {
-    @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX), fp16 (float32 training, float16 convolutions when scoring; the default where the CPU has AVX512-FP16 but no AMX) or fp32.")
+    @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX), fp16 (float32 training, float16 convolutions when scoring; AVX512-FP16), int8 (as fp16, with 8-bit integer products in the convolutions after a ReLU; the default where the CPU has AVX512-VNNI but no AMX) or fp32.")
     var precision: String = MatmulPrecision.preferred.rawValue
 
     @Option(help: "What LfOSA ranks the pool by: margin (each sample's largest known logit minus its unknown logit — the MAV measured from the unknown output; default) or mav (the paper's raw MAV).")
     var score: String = LfOSAStrategy.Score.margin.rawValue
 
-    @Option(help: "Which pool images are also scored mirrored, the two views' outputs averaged: off, known (those the detector predicts as a known class; 1.5–1.8× the scoring time measured) or all (twice the scoring time). Default: simulate, the profile's (fast: known, paper: off); label and demo: off.")
+    @Option(help: "Which pool images are also scored mirrored, the two views' outputs averaged: off, known (those the detector predicts as a known class; 1.5–1.8× the scoring time measured), candidates (LfOSA: the top 2b of the plain ranking, both views re-scored — in float16 under int8 scoring — then ranked again; about 4b more images) or all (twice the scoring time). Default: simulate, the profile's (fast: candidates, paper: off); label and demo: off.")
     var flipScoring: FlipScoring?
 }
 
 extension MatmulPrecision {
-    /// `--precision` values: fp32, bf16 or fp16.
+    /// `--precision` values: fp32, bf16, fp16 or int8.
     static func parse(_ text: String) throws -> MatmulPrecision {
         guard let p = MatmulPrecision(rawValue: text) else {
-            throw ValidationError("unknown precision '\(text)' (fp32, bf16 or fp16)")
+            throw ValidationError("unknown precision '\(text)' (fp32, bf16, fp16 or int8)")
         }
         return p
     }
 
     /// What label, demo and simulate train and score with unless told: bfloat16 where the CPU
     /// runs it natively (Intel AMX) — the same selection quality measured, in less time —
-    /// else float32 training with float16 scoring where the CPU has AVX512-FP16 (1.5× the
-    /// inference), else float32. (`bench engine` defaults to fp32, PyTorch's default, for the
-    /// comparison.)
+    /// else float32 training with 8-bit integer scoring convolutions where the CPU has
+    /// AVX512-VNNI (1.5–1.7× float16's inference, the same selection quality measured), else
+    /// float16 scoring where it has AVX512-FP16 (1.5× float32's inference), else float32.
+    /// (`bench engine` defaults to fp32, PyTorch's default, for the comparison.)
     static var preferred: MatmulPrecision {
-        bfloat16Available ? .bfloat16 : float16Available ? .float16Inference : .float32
+        bfloat16Available ? .bfloat16 : int8Available ? .int8Inference : float16Available ? .float16Inference : .float32
     }
 }

@@ -62,22 +62,37 @@ public struct LfOSAStrategy: QueryStrategy {
 
     public func select(_ context: SelectionContext, batch: Int, rng: inout SplitMix64) -> StrategySelection {
         let k = context.knownClasses
-        let ranking: MaxActivationRanking
+        let net: Network, rank: ([Float]) -> MaxActivationRanking, unknownColumn: Int?
         switch variant {
         case .noDetector:
-            let net = context.classifier!
-            let out = context.inference(net)
-            ranking = MaxActivationRanking(logits: out.logits, columns: net.classes, knownClasses: k, unknownColumn: nil, options: mixture)
+            net = context.classifier!
+            unknownColumn = nil
+            let columns = net.classes
+            rank = { MaxActivationRanking(logits: $0, columns: columns, knownClasses: k, unknownColumn: nil, options: mixture) }
         case .dichotomy:
-            let net = context.detector!
-            let out = context.inference(net, unknownColumn: 1)
-            ranking = MaxActivationRanking(logits: scored(out.logits, columns: 2, unknownColumn: 1), columns: 2, knownClasses: 1,
-                                           unknownColumn: 1, options: mixture)
+            net = context.detector!
+            unknownColumn = 1
+            rank = { [self] in
+                MaxActivationRanking(logits: scored($0, columns: 2, unknownColumn: 1), columns: 2, knownClasses: 1,
+                                     unknownColumn: 1, options: mixture)
+            }
         case .standard, .noClassifier, .noInvalidSet, .noMixture:
-            let net = context.detector!
-            let out = context.inference(net, unknownColumn: k)
-            ranking = MaxActivationRanking(logits: scored(out.logits, columns: net.classes, unknownColumn: k), columns: net.classes,
-                                           knownClasses: k, unknownColumn: k, options: mixture, byMixture: variant != .noMixture)
+            net = context.detector!
+            unknownColumn = k
+            let columns = net.classes
+            rank = { [self] in
+                MaxActivationRanking(logits: scored($0, columns: columns, unknownColumn: k), columns: columns,
+                                     knownClasses: k, unknownColumn: k, options: mixture, byMixture: variant != .noMixture)
+            }
+        }
+        let candidates = context.flipScoring == .candidates
+        var logits = context.inference(net, unknownColumn: unknownColumn, flip: candidates ? .off : nil).logits
+        var ranking = rank(logits)
+        if candidates {
+            // the top of the plain ranking (predicted known) re-scored on both views, then ranked again
+            let rows = ranking.order.prefix(FlipScoring.candidatesPerQuery * batch).filter { ranking.tier[$0] < 2 }
+            context.rescoreBothViews(net, rows: rows.sorted(), logits: &logits)
+            ranking = rank(logits)
         }
         let picked = ranking.selection(batch: batch, threshold: threshold)
         let items = picked.map { p -> QueryItem in

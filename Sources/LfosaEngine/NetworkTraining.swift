@@ -136,6 +136,15 @@ public enum FlipScoring: String, Sendable, Equatable, CaseIterable, Codable {
     case known
     /// Every image: twice the inference.
     case all
+    /// The query's candidates only: LfOSA scores the pool plain, ranks it, scores the top
+    /// `candidatesPerQuery`·b of that ranking (those predicted known) again on the plain and the
+    /// mirrored image — at `MatmulPrecision.refinement`, float16 under int8 scoring — and ranks
+    /// again with their two views' logits averaged: about 4b more images per selection instead
+    /// of every predicted-known one. Strategies without such a ranking treat it as `.known`.
+    case candidates
+
+    /// Candidates re-scored mirrored per queried image under `.candidates`.
+    public static let candidatesPerQuery = 2
 }
 
 /// Batched inference over pool indices.
@@ -170,22 +179,33 @@ enum PoolInference {
         switch flip {
         case .off: return (logits, features, width)
         case .all: rows = Array(indices.indices)
-        case .known: rows = indices.indices.filter { row in unknownColumn.map { argmax(logits, row: row, columns: c) != $0 } ?? true }
+        case .known, .candidates:
+            rows = indices.indices.filter { row in unknownColumn.map { argmax(logits, row: row, columns: c) != $0 } ?? true }
         }
-        start = 0
+        averageMirrored(network, source: source, indices: indices, rows: rows, batch: batch, normalization: normalization,
+                        logits: &logits, features: &features, featureWidth: width)
+        return (logits, features, width)
+    }
+
+    /// Scores `rows` (positions into `indices`) left–right mirrored, in full batches, and
+    /// averages each row's logits (and, with `featureWidth` > 0, features) with those.
+    static func averageMirrored(_ network: Network, source: ImageBatchSource, indices: [Int], rows: [Int], batch: Int,
+                                normalization: Normalization, logits: inout [Float], features: inout [Float], featureWidth width: Int) {
+        var rng = SplitMix64(seed: 0)   // unused: no augmentation
+        let c = network.classes
+        var start = 0
         while start < rows.count {
             let end = min(rows.count, start + batch)
             let chunkRows = rows[start..<end]
             let (lm, fm) = forward(network, makeBatch(from: source, indices: chunkRows.map { indices[$0] }, augmentation: .none,
                                                       normalization: normalization, rng: &rng, mirrored: true),
-                                   withFeatures: withFeatures)
+                                   withFeatures: width > 0)
             for (i, row) in chunkRows.enumerated() {
                 for j in 0..<c { logits[row * c + j] = 0.5 * (logits[row * c + j] + lm[i * c + j]) }
                 for j in 0..<width { features[row * width + j] = 0.5 * (features[row * width + j] + fm[i * width + j]) }
             }
             start = end
         }
-        return (logits, features, width)
     }
 
     private static func forward(_ network: Network, _ x: Tensor, withFeatures: Bool) -> (logits: [Float], features: [Float]) {
@@ -201,9 +221,25 @@ extension SelectionContext {
     /// The networks' outputs on `indices` of the source (the pool by default), in inference
     /// batches, flip-averaged as `flipScoring` says; `unknownColumn` is the network's unknown
     /// output (nil: none), which decides the rows `.known` averages.
-    func inference(_ network: Network, indices: [Int]? = nil, withFeatures: Bool = false, unknownColumn: Int? = nil)
-        -> (logits: [Float], features: [Float], featureWidth: Int) {
+    func inference(_ network: Network, indices: [Int]? = nil, withFeatures: Bool = false, unknownColumn: Int? = nil,
+                   flip: FlipScoring? = nil) -> (logits: [Float], features: [Float], featureWidth: Int) {
         PoolInference.run(network, source: source, indices: indices ?? pool, batch: inferenceBatch,
-                          normalization: normalization, withFeatures: withFeatures, flip: flipScoring, unknownColumn: unknownColumn)
+                          normalization: normalization, withFeatures: withFeatures, flip: flip ?? flipScoring, unknownColumn: unknownColumn)
+    }
+
+    /// Re-scores pool positions `rows` at the network's `MatmulPrecision.refinement` (float16
+    /// for int8 scoring) on the plain and the mirrored images, and sets their logits to the
+    /// two views' average.
+    func rescoreBothViews(_ network: Network, rows: [Int], logits: inout [Float]) {
+        let saved = network.matmulPrecision
+        if saved.refinement != saved { network.matmulPrecision = saved.refinement }
+        defer { if network.matmulPrecision != saved { network.matmulPrecision = saved } }
+        let c = network.classes
+        let plain = PoolInference.run(network, source: source, indices: rows.map { pool[$0] }, batch: inferenceBatch,
+                                      normalization: normalization).logits
+        for (i, row) in rows.enumerated() { for j in 0..<c { logits[row * c + j] = plain[i * c + j] } }
+        var none = [Float]()
+        PoolInference.averageMirrored(network, source: source, indices: pool, rows: rows, batch: inferenceBatch,
+                                      normalization: normalization, logits: &logits, features: &none, featureWidth: 0)
     }
 }

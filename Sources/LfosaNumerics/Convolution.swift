@@ -140,7 +140,21 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
         let (ho, wo) = outputSize(h, w)
         // float16 (AVX512-FP16) or bfloat16 (AMX): the same arguments; the float16 kernel reports
         // an overflow, which leaves the layers to run one by one (in float32 after the same overflow).
-        let half = matmulPrecision.effective == .float16Inference
+        if matmulPrecision.effective == .int8Inference, allowsDirectInt8, directKernel(h: h, w: w, ho: ho, wo: wo) == .float32,
+           lfosa_i8_conv_same_pool_supported(Int32(inputChannels), Int32(h), Int32(w), Int32(kernelHeight),
+                                             Int32(kernelWidth)) != 0 {
+            let (packed, scales) = int8Weights()
+            let y = packed.withUnsafeBufferPointer { pp in
+                scales.withUnsafeBufferPointer { sp in
+                    let box = (packed: pp.baseAddress!, scales: sp.baseAddress!)
+                    return forwardPooled(x, affine: affine, relu: relu) { co, ci, kh, kw, n, h, w, x, lo, hi, _, s, t, relu, out in
+                        lfosa_i8_conv_same_pool_forward(co, ci, kh, kw, n, h, w, x, lo, hi, box.packed, box.scales, s, t, relu, out)
+                    }
+                }
+            }
+            if let y { return y }   // nil: a negative input (no ReLU before this layer) — float16 or bfloat16 below
+        }
+        let half = matmulPrecision.effective.float16Convolutions
         if half {
             guard runsFloat16(h: h, w: w, ho: ho, wo: wo),
                   lfosa_f16_conv_same_pool_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
@@ -150,7 +164,36 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                   lfosa_bf16_conv_same_pool_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
             else { return nil }
         }
-        var overflow = false
+        if half { return forwardPooled(x, affine: affine, relu: relu, kernel: lfosa_f16_conv_same_pool_forward) }
+        return forwardPooled(x, affine: affine, relu: relu) { co, ci, kh, kw, n, h, w, x, lo, hi, wt, s, t, relu, out in
+            lfosa_bf16_conv_same_pool_forward(co, ci, kh, kw, n, h, w, x, lo, hi, wt, s, t, relu, out)
+            return 0
+        }
+    }
+
+    /// The weights as `lfosa_i8_conv_same_pool_forward` takes them (signed bytes, per-channel
+    /// scales), packed once per weight change — once for a whole pool's scoring.
+    private func int8Weights() -> (packed: [UInt32], scales: [Float]) {
+        if int8Packed.generation != weight.generation || int8Packed.words.isEmpty {
+            let co = Int32(outputChannels), ci = Int32(inputChannels), kh = Int32(kernelHeight), kw = Int32(kernelWidth)
+            var words = [UInt32](repeating: 0, count: lfosa_i8_packed_weight_words(co, ci, kh, kw))
+            var scales = [Float](repeating: 0, count: (outputChannels + 7) / 8 * 8)
+            lfosa_i8_pack_weights(co, ci, kh, kw, weight.value, &words, &scales)
+            int8Packed = (weight.generation, words, scales)
+        }
+        return (int8Packed.words, int8Packed.scales)
+    }
+
+    private var int8Packed: (generation: UInt64, words: [UInt32], scales: [Float]) = (0, [], [])
+
+    /// One of the fused convolution + affine + pool (+ ReLU) kernels over the batch, its images
+    /// split over the workers; nil when any worker's kernel reports failure (nonzero).
+    private func forwardPooled(_ x: Tensor, affine: (scale: [Float], shift: [Float]), relu: Bool,
+                               kernel: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, UnsafePointer<Float>?,
+                                        Int32, Int32, UnsafePointer<Float>?, UnsafePointer<Float>?,
+                                        UnsafePointer<Float>?, Int32, UnsafeMutablePointer<Float>?) -> Int32) -> Tensor? {
+        let n = x.shape[1], h = x.shape[2], w = x.shape[3]
+        var failed = false
         let y = Tensor(shape: [outputChannels, n, h / 2, w / 2]) { out in
             x.data.withUnsafeBufferPointer { xp in
                 weight.value.withUnsafeBufferPointer { wp in
@@ -160,23 +203,16 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                                        out: out.baseAddress!)
                             let dims = (co: Int32(outputChannels), ci: Int32(inputChannels), kh: Int32(kernelHeight),
                                         kw: Int32(kernelWidth), n: Int32(n), h: Int32(h), w: Int32(w), relu: Int32(relu ? 1 : 0))
-                            overflow = parallelChunksReportingAny(n) { lo, hi in
-                                if half {
-                                    return lfosa_f16_conv_same_pool_forward(dims.co, dims.ci, dims.kh, dims.kw, dims.n, dims.h, dims.w,
-                                                                            box.x, Int32(lo), Int32(hi), box.w, box.s, box.t,
-                                                                            dims.relu, box.out) != 0
-                                }
-                                lfosa_bf16_conv_same_pool_forward(dims.co, dims.ci, dims.kh, dims.kw, dims.n, dims.h, dims.w,
-                                                                  box.x, Int32(lo), Int32(hi), box.w, box.s, box.t,
-                                                                  dims.relu, box.out)
-                                return false
+                            failed = parallelChunksReportingAny(n) { lo, hi in
+                                kernel(dims.co, dims.ci, dims.kh, dims.kw, dims.n, dims.h, dims.w, box.x, Int32(lo), Int32(hi),
+                                       box.w, box.s, box.t, dims.relu, box.out) != 0
                             }
                         }
                     }
                 }
             }
         }
-        return overflow ? nil : y
+        return failed ? nil : y
     }
 
     /// Tests turn the pooled inference kernel off to compare it with the layers one by one.
@@ -191,11 +227,14 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
     /// Tests turn the float16 inference kernel off to compare it with the float32 one.
     var allowsDirectFloat16 = true
 
+    /// Tests turn the 8-bit integer inference kernel off to compare it with the others.
+    var allowsDirectInt8 = true
+
     /// Whether this layer's inference runs the float16 kernel for an `h × w` input: products at
     /// `.float16Inference` on a CPU with AVX512-FP16, a "same" convolution the float32 direct
     /// kernel takes (training keeps that kernel).
     private func runsFloat16(h: Int, w: Int, ho: Int, wo: Int) -> Bool {
-        matmulPrecision.effective == .float16Inference && allowsDirectFloat16 && directKernel(h: h, w: w, ho: ho, wo: wo) == .float32
+        matmulPrecision.effective.float16Convolutions && allowsDirectFloat16 && directKernel(h: h, w: w, ho: ho, wo: wo) == .float32
             && lfosa_f16_conv_same_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
     }
 
@@ -225,7 +264,7 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
         case .bfloat16:
             return allowsDirectBFloat16 && lfosa_bf16_conv_same_supported(Int32(h), Int32(w), kh, kw) != 0
                 && lfosa_amx_bf16_available() != 0 ? .bfloat16 : nil
-        case .float32, .float16Inference:
+        case .float32, .float16Inference, .int8Inference:
             return allowsDirectFloat32 && lfosa_f32_conv_same_supported(Int32(h), Int32(w), kh, kw) != 0 ? .float32 : nil
         }
     }

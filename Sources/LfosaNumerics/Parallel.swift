@@ -52,6 +52,12 @@ public enum MatmulPrecision: String, Sendable, CaseIterable, Codable {
     /// (AVX512-FP16, twice float32's lanes per instruction; `lfosa_f16_conv_same_forward`),
     /// everything else in float32. For CPUs with AVX512-FP16 but no AMX.
     case float16Inference = "fp16"
+    /// Training in float32; at inference, the "same" convolutions fused with batch norm + 2×2
+    /// max-pool whose input is non-negative run 8-bit integer products (AVX512-VNNI, four times
+    /// float32's products per instruction; each image quantised by its own maximum,
+    /// `lfosa_i8_conv_same_pool_forward`), the other convolutions as `.float16Inference`.
+    /// For CPUs with AVX512-VNNI but no AMX.
+    case int8Inference = "int8"
 
     /// Whether this machine runs `bfloat16` products natively (Intel AMX-BF16).
     public static var bfloat16Available: Bool { lfosa_amx_bf16_available() != 0 }
@@ -59,14 +65,29 @@ public enum MatmulPrecision: String, Sendable, CaseIterable, Codable {
     /// Whether this machine runs float16 arithmetic (AVX512-FP16).
     public static var float16Available: Bool { lfosa_avx512_fp16_available() != 0 }
 
-    /// The precision of training products under `self` (float32 under `.float16Inference`).
-    public var training: MatmulPrecision { self == .float16Inference ? .float32 : self }
+    /// Whether this machine runs 8-bit integer dot products (AVX512-VNNI).
+    public static var int8Available: Bool { lfosa_avx512_vnni_available() != 0 }
+
+    /// The precision of training products under `self` (float32 under the inference-only ones).
+    public var training: MatmulPrecision { self == .float16Inference || self == .int8Inference ? .float32 : self }
+
+    /// The precision a selection re-scores its few top candidates at: float16 (or float32)
+    /// under `.int8Inference`, whose 8-bit scores only have to find them; itself otherwise.
+    public var refinement: MatmulPrecision {
+        self == .int8Inference ? MatmulPrecision.float16Inference.effective : self
+    }
+
+    /// Whether inference convolutions (those `.int8Inference` leaves) run in float16 here.
+    public var float16Convolutions: Bool {
+        (self == .float16Inference || self == .int8Inference) && Self.float16Available
+    }
 
     /// The precision products actually run at on this machine when `self` is asked for.
     public var effective: MatmulPrecision {
         switch self {
         case .bfloat16: return Self.bfloat16Available ? self : .float32
         case .float16Inference: return Self.float16Available ? self : .float32
+        case .int8Inference: return Self.int8Available ? self : MatmulPrecision.float16Inference.effective
         case .float32: return self
         }
     }

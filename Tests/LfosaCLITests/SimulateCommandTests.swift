@@ -64,10 +64,19 @@ import LfosaNumerics
         #expect(((fp16Settings as? [String: Any])?["settings"] as? [String: String])?["matmul_precision"]
                 == (MatmulPrecision.float16Available ? "fp16" : "fp32"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == (native ? 2 : 1))
+        // int8 inference: the same float32 trunk, recorded as what ran here
+        let int8 = try runLfosa(args.map { $0 == root + "/out" ? root + "/out-int8" : ($0 == "fp32" ? "int8" : $0) },
+                                timeout: 120, environment: env)
+        #expect(int8.status == 0, "stderr: \(int8.stderr)")
+        #expect(int8.stdout.contains("loaded from the cache"))
+        let int8Settings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-int8/results.json")))
+        #expect(((int8Settings as? [String: Any])?["settings"] as? [String: String])?["matmul_precision"]
+                == (MatmulPrecision.int8Available ? "int8" : MatmulPrecision.float16Available ? "fp16" : "fp32"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == (native ? 2 : 1))
 
         let badPrecision = try runLfosa(["simulate", root + "/images", "--precision", "fp8"], timeout: 60, environment: env)
         #expect(badPrecision.status != 0)
-        #expect(badPrecision.stderr.split(separator: "\n").first == "Error: unknown precision 'fp8' (fp32, bf16 or fp16)")
+        #expect(badPrecision.stderr.split(separator: "\n").first == "Error: unknown precision 'fp8' (fp32, bf16, fp16 or int8)")
 
         // profile overrides reach the run and are recorded
         let custom = try runLfosa(Array(args.dropLast()) + [root + "/out-custom", "--architecture", "compact-cnn", "--no-warm-start",
@@ -81,7 +90,7 @@ import LfosaNumerics
         #expect(customRecorded["architecture"] == "compact-cnn" && customRecorded["warm_start"] == "false")
         #expect(customRecorded["epochs_per_round"] == "3" && customRecorded["first_round_epochs"] == "5")
         #expect(recorded["architecture"] == "reference-cnn" && recorded["warm_start"] == "true")
-        #expect(customRecorded["flip_scoring"] == "all" && recorded["flip_scoring"] == "known")
+        #expect(customRecorded["flip_scoring"] == "all" && recorded["flip_scoring"] == "candidates")
         #expect(customRecorded["flip_classification"] == "false" && recorded["flip_classification"] == "true")
         #expect(customRecorded["score"] == "mav" && recorded["score"] == "margin")
         // the ranking of the whole pool before the one query: every unlabeled image once, best first

@@ -232,7 +232,7 @@ struct ActiveLearningLoopTests {
         func argmaxKnown(_ logits: [Float], _ row: Int) -> Int { logits[row * cols] >= logits[row * cols + 1] ? 0 : 1 }
         let predicted = loop.predictKnownClasses(source, indices: loop.pool)
         #expect(predicted == loop.pool.indices.map { argmaxKnown(averaged.logits, $0) })
-        #expect(TrainingProfile.fast.flipAveragedClassification && TrainingProfile.fast.flipScoring == .known)
+        #expect(TrainingProfile.fast.flipAveragedClassification && TrainingProfile.fast.flipScoring == .candidates)
         #expect(!TrainingProfile.paper.flipAveragedClassification && TrainingProfile.paper.flipScoring == .off)
     }
 
@@ -272,5 +272,43 @@ struct ActiveLearningLoopTests {
         func mav(_ l: [Float], _ p: Int) -> Float { (0..<cols).map { l[p * cols + $0] - l[p * cols + 2] }.max()! }
         #expect(zip(q, q.map { mav(known.logits, pos[$0.index]!) }).allSatisfy { abs($0.maxActivation! - $1) < 1e-4 })
         #expect(zip(q, q.map { mav(plain.logits, pos[$0.index]!) }).contains { abs($0.maxActivation! - $1) > 1e-3 })
+    }
+    /// Under int8 scoring (where the CPU has it) the candidates are re-scored in float16 (or float32).
+    @Test(arguments: [MatmulPrecision.float32, .int8Inference])
+    func candidatesFlipScoringRescoresOnlyTheTopOfThePlainRanking(precision: MatmulPrecision) throws {
+        var profile = Self.tinyProfile
+        profile.flipScoring = .candidates
+        let (loop, _) = Self.makeLoop(.lfosa, profile: profile)
+        try loop.retrain()
+        let net = loop.detector!
+        net.matmulPrecision = precision
+        let cols = net.classes, norm = loop.normalization, pool = loop.pool
+        let before = PoolInference.run(net, source: loop.source, indices: pool, batch: 64, normalization: norm)
+        let margins = pool.indices.map { r in max(before.logits[r * cols], before.logits[r * cols + 1]) - before.logits[r * cols + 2] }.sorted()
+        (net.head as! Linear).bias.value[2] += margins[margins.count / 2]   // both predicted kinds exist
+        let plain = PoolInference.run(net, source: loop.source, indices: pool, batch: 64, normalization: norm)
+        net.matmulPrecision = precision.refinement
+        let all = PoolInference.run(net, source: loop.source, indices: pool, batch: 64, normalization: norm, flip: .all)
+        net.matmulPrecision = precision
+        func rank(_ l: [Float]) -> MaxActivationRanking {
+            MaxActivationRanking(logits: LfOSAStrategy.referencedToUnknown(l, columns: cols, unknownColumn: 2), columns: cols,
+                                 knownClasses: 2, unknownColumn: 2, options: .paper)
+        }
+        let batch = 6
+        let first = rank(plain.logits)
+        let rows = first.order.prefix(FlipScoring.candidatesPerQuery * batch).filter { first.tier[$0] < 2 }
+        let predictedKnown = pool.indices.filter { first.tier[$0] < 2 }
+        #expect(rows.count == 2 * batch && rows.count < predictedKnown.count, "fewer rows than .known would re-score")
+        var expected = plain.logits
+        for r in rows { for j in 0..<cols { expected[r * cols + j] = all.logits[r * cols + j] } }
+        let second = rank(expected)
+        let q = try loop.nextQuery(batch: batch)
+        #expect(q.map(\.index) == second.order.prefix(batch).map { pool[$0] })
+        #expect(zip(q, second.order.prefix(batch)).allSatisfy { abs($0.maxActivation! - second.maxActivation[$1]) < 1e-4 })
+        // the re-ranking changed something: the mirrored views moved the candidates' scores
+        #expect(q.map(\.maxActivation!) != first.order.prefix(batch).map { first.maxActivation[$0] })
+        #expect(net.matmulPrecision == precision, "the network's own precision restored")
+        #expect(MatmulPrecision.int8Inference.refinement == MatmulPrecision.float16Inference.effective)
+        #expect(MatmulPrecision.float32.refinement == .float32 && MatmulPrecision.bfloat16.refinement == .bfloat16)
     }
 }

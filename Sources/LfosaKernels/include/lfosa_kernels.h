@@ -122,4 +122,24 @@ int lfosa_f16_conv_same_pool_supported(int h, int w, int kh, int kw);
 int lfosa_f16_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
                                      const float *x, int n0, int n1, const float *weight,
                                      const float *scale, const float *shift, int relu, float *out);
+
+// 1 when this CPU and kernel can run AVX512-VNNI (8-bit integer dot products); 0 otherwise.
+int lfosa_avx512_vnni_available(void);
+// Whether lfosa_i8_conv_same_pool_forward handles this layer: odd kernels up to 15 tall and 5
+// wide, cin·kh·kw ≤ 65,536, planes 8 or 16 wide with h·w a multiple of 32, a CPU with AVX512-VNNI.
+int lfosa_i8_conv_same_pool_supported(int cin, int h, int w, int kh, int kw);
+// Weights [cout, cin, kh, kw] for lfosa_i8_conv_same_pool_forward: each output channel scaled by
+// its largest magnitude to signed bytes (±127), four input channels per word —
+// lfosa_i8_packed_weight_words(…) words into `packed` and ⌈cout/8⌉·8 scales (max|w| / 127) into
+// `scales`. Portable C (no CPU requirement): pack once per weight change.
+size_t lfosa_i8_packed_weight_words(int cout, int cin, int kh, int kw);
+void lfosa_i8_pack_weights(int cout, int cin, int kh, int kw, const float *weight, uint32_t *packed, float *scales);
+// Inference: lfosa_f16_conv_same_pool_forward's convolution + epilogue (same arguments and output,
+// the weights packed by lfosa_i8_pack_weights) with 8-bit integer products (i8_conv.c): each
+// image's input scaled by its own maximum to unsigned bytes, exact 32-bit integer sums scaled back
+// to float32 before the affine. Returns 1, leaving the output unfinished, when an input value is
+// negative or not finite (the caller runs another kernel).
+int lfosa_i8_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                    const float *x, int n0, int n1, const uint32_t *packed, const float *wscale,
+                                    const float *scale, const float *shift, int relu, float *out);
 #endif

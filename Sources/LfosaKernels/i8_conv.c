@@ -1,0 +1,269 @@
+// Inference-only "same" convolution with 8-bit integer products (AVX512-VNNI), fused with the
+// pooled epilogue of f16_conv.c (per-channel affine, 2×2 max-pool, ReLU), for the convolutions
+// whose input is non-negative (a ReLU before them) — see include/lfosa_kernels.h.
+//
+// Quantisation: each image's input is scaled by its own maximum to unsigned 8 bits
+// (q = round(255·x / max x)), each output channel's weights by their largest magnitude to signed
+// 8 bits (±127), so the result does not depend on which images share a batch or a worker. The
+// products are summed exactly in 32-bit integers (at most cin·kh·kw ≤ 65,536 products of
+// |255·127|), and the sum is scaled back to float32 before the affine.
+//
+// Layout: f16_conv.c's, with four input channels per 32-bit word — each image is copied once into
+// planes of words (channels 4g … 4g+3 of a pixel, one byte each) with kh/2 zero rows above and
+// below, so output pixel q and kernel offset (i, j) read the plane at the constant shift
+// q + (i − kh/2)·w + (j − kw/2) and the horizontal padding is a lane mask. A block is 8 output
+// channels × 32 pixels (16 zmm accumulators of 16 lanes): per kernel tap and channel quad, two
+// masked loads and eight broadcast weight words feed 16 vpdpbusd, each 16 lanes × 4 products —
+// twice float16's products per instruction, four times float32's. 32 pixels are whole row pairs of
+// a plane 8 or 16 wide, which the epilogue pools to 8 outputs per channel.
+#include "lfosa_kernels.h"
+#include "kernel_buffers.h"
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Output channels per block (and per packed weight group).
+enum { ICO = 8 };
+
+size_t lfosa_i8_packed_weight_words(int cout, int cin, int kh, int kw) {
+    return (size_t)((cout + ICO - 1) / ICO) * ((cin + 3) / 4) * kh * kw * ICO;
+}
+
+void lfosa_i8_pack_weights(int cout, int cin, int kh, int kw, const float *weight, uint32_t *packed, float *scales) {
+    // weights [cout, cin, kh, kw] → per-channel scale max|w| / 127 and words [cob][quad·kh + i][j][8]
+    // of four signed bytes (channels 4·quad …), zero past cin and cout
+    int cob = (cout + ICO - 1) / ICO, nrows = (cin + 3) / 4 * kh, kk = cin * kh * kw;
+    memset(packed, 0, sizeof(uint32_t) * lfosa_i8_packed_weight_words(cout, cin, kh, kw));
+    for (int co = 0; co < cob * ICO; co++) {
+        float m = 0;
+        if (co < cout)
+            for (int k = 0; k < kk; k++) {
+                float a = weight[(size_t)co * kk + k];
+                m = a > m ? a : -a > m ? -a : m;
+            }
+        scales[co] = m > 0 ? m / 127.0f : 0.0f;
+        if (co >= cout || m == 0) continue;
+        float inv = 127.0f / m;
+        int cb = co / ICO, j = co % ICO;
+        for (int ci = 0; ci < cin; ci++)
+            for (int i = 0; i < kh; i++)
+                for (int t = 0; t < kw; t++) {
+                    float v = __builtin_rintf(weight[(size_t)co * kk + ((size_t)ci * kh + i) * kw + t] * inv);
+                    int q = v > 127 ? 127 : v < -127 ? -127 : (int)v;
+                    size_t r = (size_t)(ci / 4) * kh + i;
+                    packed[(((size_t)cb * nrows + r) * kw + t) * ICO + j] |= (uint32_t)(uint8_t)(int8_t)q << (8 * (ci % 4));
+                }
+    }
+}
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+#define I8_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")))
+
+enum { IGUARD = 64 };
+
+static pthread_once_t vnni_once = PTHREAD_ONCE_INIT;
+static int vnni_ok = 0;
+
+static void vnni_probe(void) {
+    if (!lfosa_avx512_available()) return;   // AVX-512 state enabled by the OS
+    unsigned int a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return;
+    vnni_ok = ((c >> 11) & 1) && ((b >> 30) & 1);   // AVX512-VNNI, AVX512-BW
+}
+
+int lfosa_avx512_vnni_available(void) {
+    pthread_once(&vnni_once, vnni_probe);
+    return vnni_ok;
+}
+
+static __thread void *i_planes = NULL, *i_table = NULL, *i_wscale = NULL;
+static __thread size_t i_planes_cap = 0, i_table_cap = 0, i_wscale_cap = 0;
+
+typedef struct {
+    int cin, cout, kh, kw, h, w;
+    int groups;       // channel quads, ⌈cin/4⌉
+    int nrows;        // groups·kh kernel rows
+    int hw, blocks;   // pixels, 32-pixel blocks
+    int plane;        // words between quad planes ((h + kh − 1)·w, rounded up to 16)
+    int image;        // words of one image's planes, guards included
+} i8_geom;
+
+static i8_geom i8_geometry(int cout, int cin, int kh, int kw, int h, int w) {
+    i8_geom g;
+    g.cin = cin; g.cout = cout; g.kh = kh; g.kw = kw; g.h = h; g.w = w;
+    g.groups = (cin + 3) / 4;
+    g.nrows = g.groups * kh;
+    g.hw = h * w;
+    g.blocks = g.hw / 32;
+    g.plane = ((h + kh - 1) * w + 15) / 16 * 16;
+    // a block's loads reach 32 words past its start + the largest shift (tail lanes are masked)
+    g.image = IGUARD + g.groups * g.plane + 32 + (kh - 1) * w + kw + IGUARD;
+    g.image = (g.image + 15) / 16 * 16;
+    return g;
+}
+
+int lfosa_i8_conv_same_pool_supported(int cin, int h, int w, int kh, int kw) {
+    return lfosa_avx512_vnni_available() && (kh & 1) && (kw & 1) && kh <= 15 && kw <= 5 && cin > 0
+        && (long)cin * kh * kw <= 65536 && (w == 8 || w == 16) && h > 0 && (h * w) % 32 == 0;
+}
+
+// Image n of x [cin, ntotal, h, w] → quad planes of unsigned bytes scaled by 255 / max; `clear`
+// zeroes padding rows and guards first. Returns the scale back (max / 255; 0 for an all-zero
+// image), or −1 when a value is negative or not a number (the image cannot be quantised so).
+I8_TARGET static float i8_fill(const i8_geom *g, const float *x, int ntotal, int n, uint32_t *dst, int clear) {
+    size_t hw = (size_t)g->hw;   // a multiple of 32
+    __m512 mx = _mm512_setzero_ps();
+    __mmask16 bad = 0;
+    for (int c = 0; c < g->cin; c++) {
+        const float *src = x + ((size_t)c * ntotal + n) * hw;
+        for (size_t i = 0; i < hw; i += 16) {
+            __m512 v = _mm512_loadu_ps(src + i);
+            bad |= _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NGE_UQ);   // v < 0 or NaN
+            mx = _mm512_max_ps(mx, v);
+        }
+    }
+    if (bad) return -1.0f;
+    float m = _mm512_reduce_max_ps(mx);
+    if (!(m <= 3.0e38f)) return -1.0f;   // infinite
+    __m512 inv = _mm512_set1_ps(m > 0 ? 255.0f / m : 0.0f);
+    const __m512i top = _mm512_set1_epi32(255);
+    if (clear) memset(dst, 0, sizeof(uint32_t) * (size_t)g->image);
+    for (int q = 0; q < g->groups; q++) {
+        uint32_t *d = dst + IGUARD + (size_t)q * g->plane + (g->kh / 2) * g->w;
+        const float *s[4];
+        for (int k = 0; k < 4; k++) {
+            int c = 4 * q + k;
+            s[k] = c < g->cin ? x + ((size_t)c * ntotal + n) * hw : NULL;
+        }
+        for (size_t i = 0; i < hw; i += 16) {
+            __m512i word = _mm512_setzero_si512();
+            for (int k = 0; k < 4; k++) {
+                if (!s[k]) continue;
+                __m512i b = _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(s[k] + i), inv)), top);
+                word = _mm512_or_si512(word, _mm512_slli_epi32(b, 8 * k));
+            }
+            _mm512_storeu_si512((void *)(d + i), word);
+        }
+    }
+    return m / 255.0f;
+}
+
+// The pooled epilogue of one channel: 32 sums (two vectors) = row pairs of a plane 8 or 16 wide,
+// alpha·v + beta, 2×2 max, then max(·, 0) with relu: 8 outputs, contiguous in the pooled plane.
+I8_TARGET static inline __attribute__((always_inline)) __m256 i8_pool(__m512i s0, __m512i s1, int w, __m512 alpha,
+                                                                    __m512 beta, int relu) {
+    __m512 v0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), alpha, beta);
+    __m512 v1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), alpha, beta);
+    __m512 m;   // vertical maxima; lane pairs (2i, 2i+1) are horizontal neighbours, in output order
+    if (w == 16) m = _mm512_max_ps(v0, v1);
+    else m = _mm512_max_ps(_mm512_shuffle_f32x4(v0, v1, 0x44), _mm512_shuffle_f32x4(v0, v1, 0xEE));   // w == 8
+    const __m512i even = _mm512_set_epi32(15, 13, 11, 9, 7, 5, 3, 1, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(14, 12, 10, 8, 6, 4, 2, 0, 15, 13, 11, 9, 7, 5, 3, 1);
+    __m512 r = _mm512_max_ps(_mm512_permutexvar_ps(even, m), _mm512_permutexvar_ps(odd, m));
+    if (relu) r = _mm512_max_ps(r, _mm512_setzero_ps());
+    return _mm512_castps512_ps256(r);
+}
+
+// One block: 8 channels × 32 pixels of Σ_r Σ_t weight words · masked quad plane at the row's shift,
+// then the pooled epilogue into out[j·ld + 0..8).
+I8_TARGET static inline __attribute__((always_inline)) void i8_block_body(const uint32_t *p, const int32_t *rows, int nrows, int kw,
+                                                               const __mmask16 *mk, const uint32_t *wt, float *out, size_t ld,
+                                                               int jn, const float *alpha, const float *beta, int w, int relu) {
+    __m512i c0[ICO], c1[ICO];
+    for (int j = 0; j < ICO; j++) { c0[j] = _mm512_setzero_si512(); c1[j] = _mm512_setzero_si512(); }
+    for (int r = 0; r < nrows; r++) {
+        const uint32_t *pr = p + rows[r] - kw / 2;
+        const uint32_t *wr = wt + (size_t)r * kw * ICO;
+        for (int t = 0; t < kw; t++) {
+            __m512i a0 = _mm512_maskz_loadu_epi32(mk[2 * t], pr + t);
+            __m512i a1 = _mm512_maskz_loadu_epi32(mk[2 * t + 1], pr + t + 16);
+            const uint32_t *wk = wr + t * ICO;
+            for (int j = 0; j < ICO; j++) {
+                __m512i b = _mm512_set1_epi32((int)wk[j]);
+                c0[j] = _mm512_dpbusd_epi32(c0[j], a0, b);
+                c1[j] = _mm512_dpbusd_epi32(c1[j], a1, b);
+            }
+        }
+    }
+    for (int j = 0; j < jn; j++)
+        _mm256_storeu_ps(out + (size_t)j * ld, i8_pool(c0[j], c1[j], w, _mm512_set1_ps(alpha[j]), _mm512_set1_ps(beta[j]), relu));
+}
+
+I8_TARGET static void i8_block_3(const uint32_t *p, const int32_t *rows, int nrows, const __mmask16 *mk, const uint32_t *wt,
+                                 float *out, size_t ld, int jn, const float *alpha, const float *beta, int w, int relu) {
+    i8_block_body(p, rows, nrows, 3, mk, wt, out, ld, jn, alpha, beta, w, relu);
+}
+
+I8_TARGET static void i8_block_any(const uint32_t *p, const int32_t *rows, int nrows, int kw, const __mmask16 *mk,
+                                   const uint32_t *wt, float *out, size_t ld, int jn, const float *alpha, const float *beta,
+                                   int w, int relu) {
+    i8_block_body(p, rows, nrows, kw, mk, wt, out, ld, jn, alpha, beta, w, relu);
+}
+
+I8_TARGET int lfosa_i8_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                              const float *x, int n0, int n1, const uint32_t *wt, const float *ws,
+                                              const float *scale, const float *shift, int relu, float *out) {
+    if (n1 <= n0) return 0;
+    i8_geom g = i8_geometry(cout, cin, kh, kw, h, w);
+    int cob = (cout + ICO - 1) / ICO;
+    uint32_t *planes = reserve_bytes(&i_planes, &i_planes_cap, sizeof(uint32_t) * (size_t)g.image);
+    int32_t *rows = reserve_bytes(&i_table, &i_table_cap, sizeof(int32_t) * (size_t)g.nrows);
+    float *alpha = reserve_bytes(&i_wscale, &i_wscale_cap, sizeof(float) * 2 * (size_t)cob * ICO);
+    if (!planes || !rows || !alpha) abort();
+    float *beta = alpha + (size_t)cob * ICO;
+    for (int r = 0; r < g.nrows; r++) rows[r] = (r / kh) * g.plane + (r % kh - kh / 2) * w;
+    // lanes of vector v whose column shifted by t − kw/2 is inside the row: the same for every
+    // block, as blocks are whole rows
+    __mmask16 mk[2 * 5];
+    for (int t = 0; t < kw; t++)
+        for (int v = 0; v < 2; v++) {
+            unsigned bits = 0;
+            for (int l = 0; l < 16; l++) {
+                int x = (16 * v + l) % w + t - kw / 2;
+                if (x >= 0 && x < w) bits |= 1u << l;
+            }
+            mk[2 * t + v] = (__mmask16)bits;
+        }
+    const uint32_t *p0 = planes + IGUARD + (kh / 2) * w;
+    size_t opl = (size_t)g.hw / 4, ld = (size_t)ntotal * opl;
+    for (int n = n0; n < n1; n++) {
+        float sa = i8_fill(&g, x, ntotal, n, planes, n == n0);
+        if (sa < 0) return 1;
+        for (int co = 0; co < cout; co++) {
+            alpha[co] = scale[co] * sa * ws[co];
+            beta[co] = shift[co];
+        }
+        float *on = out + (size_t)n * opl;
+        for (int cb = 0; cb < cob; cb++) {
+            const uint32_t *wb = wt + (size_t)cb * g.nrows * kw * ICO;
+            int jn = cout - cb * ICO < ICO ? cout - cb * ICO : ICO;
+            const float *al = alpha + cb * ICO, *be = beta + cb * ICO;
+            float *ob = on + (size_t)cb * ICO * ld;
+            for (int b = 0; b < g.blocks; b++) {
+                if (kw == 3) i8_block_3(p0 + 32 * b, rows, g.nrows, mk, wb, ob + 8 * b, ld, jn, al, be, w, relu);
+                else i8_block_any(p0 + 32 * b, rows, g.nrows, kw, mk, wb, ob + 8 * b, ld, jn, al, be, w, relu);
+            }
+        }
+    }
+    return 0;
+}
+
+#else
+int lfosa_avx512_vnni_available(void) { return 0; }
+int lfosa_i8_conv_same_pool_supported(int cin, int h, int w, int kh, int kw) {
+    (void)cin; (void)h; (void)w; (void)kh; (void)kw;
+    return 0;
+}
+int lfosa_i8_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                    const float *x, int n0, int n1, const uint32_t *packed, const float *wscale,
+                                    const float *scale, const float *shift, int relu, float *out) {
+    (void)cout; (void)cin; (void)kh; (void)kw; (void)ntotal; (void)h; (void)w; (void)x; (void)n0; (void)n1;
+    (void)packed; (void)wscale; (void)scale; (void)shift; (void)relu; (void)out;
+    abort();
+}
+#endif

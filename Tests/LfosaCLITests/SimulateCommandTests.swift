@@ -55,24 +55,21 @@ import LfosaNumerics
         #expect(((bf16Settings as? [String: Any])?["settings"] as? [String: String])?["matmul_precision"] == (native ? "bf16" : "fp32"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == (native ? 2 : 1))
         #expect(recorded["matmul_precision"] == "fp32")   // args ask for fp32
-        // float16 inference: training runs in float32, so the float32 run's trunk is reused
-        let fp16 = try runLfosa(args.map { $0 == root + "/out" ? root + "/out-fp16" : ($0 == "fp32" ? "fp16" : $0) },
-                                timeout: 120, environment: env)
-        #expect(fp16.status == 0, "stderr: \(fp16.stderr)")
-        #expect(fp16.stdout.contains("loaded from the cache"))
-        let fp16Settings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-fp16/results.json")))
-        #expect(((fp16Settings as? [String: Any])?["settings"] as? [String: String])?["matmul_precision"]
-                == (MatmulPrecision.float16Available ? "fp16" : "fp32"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == (native ? 2 : 1))
-        // int8 inference: the same float32 trunk, recorded as what ran here
-        let int8 = try runLfosa(args.map { $0 == root + "/out" ? root + "/out-int8" : ($0 == "fp32" ? "int8" : $0) },
-                                timeout: 120, environment: env)
-        #expect(int8.status == 0, "stderr: \(int8.stderr)")
-        #expect(int8.stdout.contains("loaded from the cache"))
-        let int8Settings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-int8/results.json")))
-        #expect(((int8Settings as? [String: Any])?["settings"] as? [String: String])?["matmul_precision"]
-                == (MatmulPrecision.int8Available ? "int8" : MatmulPrecision.float16Available ? "fp16" : "fp32"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == (native ? 2 : 1))
+        // float16 and int8 inference: training runs in float32, so the float32 run's trunk is
+        // reused; the precision recorded is what ran here
+        for (precision, ran) in [("fp16", MatmulPrecision.float16Inference.effective.rawValue),
+                                 ("int8", MatmulPrecision.int8Inference.effective.rawValue)] {
+            let out = root + "/out-" + precision
+            let run = try runLfosa(args.map { $0 == root + "/out" ? out : ($0 == "fp32" ? precision : $0) }, timeout: 120,
+                                   environment: env)
+            #expect(run.status == 0, "stderr: \(run.stderr)")
+            #expect(run.stdout.contains("loaded from the cache"))
+            let settings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json")))
+            #expect(((settings as? [String: Any])?["settings"] as? [String: String])?["matmul_precision"] == ran)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == (native ? 2 : 1))
+        }
+        #expect(MatmulPrecision.int8Inference.effective == (MatmulPrecision.int8Available ? .int8Inference
+                                                             : MatmulPrecision.float16Inference.effective))
 
         let badPrecision = try runLfosa(["simulate", root + "/images", "--precision", "fp8"], timeout: 60, environment: env)
         #expect(badPrecision.status != 0)

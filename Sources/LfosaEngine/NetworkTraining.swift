@@ -229,15 +229,18 @@ extension SelectionContext {
 
     /// Re-scores pool positions `rows` at the network's `MatmulPrecision.refinement` (float16
     /// for int8 scoring) on the plain and the mirrored images, and sets their logits to the
-    /// two views' average.
+    /// two views' average. Where the refinement is the network's own precision, `logits`
+    /// already hold the plain view's scores at it, so only the mirrored view is scored.
     func rescoreBothViews(_ network: Network, rows: [Int], logits: inout [Float]) {
         let saved = network.matmulPrecision
-        if saved.refinement != saved { network.matmulPrecision = saved.refinement }
+        if saved.refinement != saved {
+            network.matmulPrecision = saved.refinement
+            let c = network.classes
+            let plain = PoolInference.run(network, source: source, indices: rows.map { pool[$0] }, batch: inferenceBatch,
+                                          normalization: normalization).logits
+            for (i, row) in rows.enumerated() { for j in 0..<c { logits[row * c + j] = plain[i * c + j] } }
+        }
         defer { if network.matmulPrecision != saved { network.matmulPrecision = saved } }
-        let c = network.classes
-        let plain = PoolInference.run(network, source: source, indices: rows.map { pool[$0] }, batch: inferenceBatch,
-                                      normalization: normalization).logits
-        for (i, row) in rows.enumerated() { for j in 0..<c { logits[row * c + j] = plain[i * c + j] } }
         var none = [Float]()
         PoolInference.averageMirrored(network, source: source, indices: pool, rows: rows, batch: inferenceBatch,
                                       normalization: normalization, logits: &logits, features: &none, featureWidth: 0)

@@ -59,6 +59,18 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("max-steps"), help: "Override the profile's maximum SGD steps per network and round (0 = no bound).")
     var maxSteps: Int?
 
+    @Option(name: .customLong("rotation"), help: "Training augmentation: random rotation of at most this many degrees on top of crop and flip (default: the profile's; fast: 0, paper: 15).")
+    var rotation: Float?
+
+    @Option(name: .customLong("cutout"), help: "Training augmentation: cutout, a random square of this many pixels a side set to the mean (default: the profile's; 0 = none).")
+    var cutout: Int?
+
+    @Option(name: .customLong("weight-decay"), help: "SGD weight decay of the detector and classifier (default: the profile's, 5e-4).")
+    var weightDecay: Float?
+
+    @Option(name: .customLong("final-fit-steps"), help: "After the last query, train the networks afresh (from the trunk) for this many steps on everything labeled instead of one more warm round; the final accuracy is theirs (default: the profile's; fast: 4000, paper: 0 = none).")
+    var finalFitSteps: Int?
+
     @Option(name: .customLong("pretrain-steps"), help: "Steps of self-supervised rotation pretraining of the shared trunk on the pool, cached per pool (0 = none; default: the profile's).")
     var pretrainSteps: Int?
 
@@ -130,6 +142,22 @@ struct SimulateCommand: ParsableCommand {
         }
         if let pretrainSteps, pretrainSteps < 0 {
             throw ValidationError("--pretrain-steps must be at least 0, got \(pretrainSteps)")
+        }
+        if let rotation {
+            guard rotation >= 0 && rotation <= 180 else { throw ValidationError("--rotation must be between 0 and 180 degrees, got \(rotation)") }
+            profileValue.augmentation.maxRotationDegrees = rotation
+        }
+        if let cutout {
+            guard cutout >= 0 else { throw ValidationError("--cutout must be at least 0, got \(cutout)") }
+            profileValue.augmentation.cutout = cutout
+        }
+        if let weightDecay {
+            guard weightDecay >= 0 && weightDecay.isFinite else { throw ValidationError("--weight-decay must be a finite number at least 0, got \(weightDecay)") }
+            profileValue.weightDecay = weightDecay
+        }
+        if let finalFitSteps {
+            guard finalFitSteps >= 0 else { throw ValidationError("--final-fit-steps must be at least 0, got \(finalFitSteps)") }
+            profileValue.finalFitSteps = finalFitSteps
         }
         if profileValue.maxStepsPerRound > 0 && profileValue.minStepsPerRound > profileValue.maxStepsPerRound {
             throw ValidationError("--min-steps (\(profileValue.minStepsPerRound)) exceeds --max-steps (\(profileValue.maxStepsPerRound))")
@@ -212,7 +240,7 @@ struct SimulateCommand: ParsableCommand {
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
             "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "warm_start": "\(profileValue.warmStart)",
-            "detector_classifies": "\(profileValue.detectorClassifies)", "flip_scoring": profileValue.flipScoring.rawValue,
+            "detector_classifies": "\(profileValue.detectorClassifies)", "rotation_degrees": "\(profileValue.augmentation.maxRotationDegrees)", "cutout": "\(profileValue.augmentation.cutout)", "weight_decay": "\(profileValue.weightDecay)", "final_fit_steps": "\(profileValue.finalFitSteps)", "flip_scoring": profileValue.flipScoring.rawValue,
             "flip_classification": "\(profileValue.flipAveragedClassification)",
             "pretrain_dense": "\(profileValue.pretraining?.transfersDenseLayers ?? false)",
             "matmul_precision": profileValue.matmulPrecision.rawValue,

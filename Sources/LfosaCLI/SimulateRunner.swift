@@ -73,10 +73,13 @@ enum SimulateRunner {
         for q in 0...setting.rounds {
             report(.phase(round: q, phase: "train", fraction: 0))
             let t0 = Date()
-            try loop.retrain(progress: { p in
-                report(.phase(round: q, phase: "train \(p.role.rawValue) loss \(String(format: "%.3f", p.loss))",
+            // After the last query: the final fit (fresh networks, longer training) when the profile has one.
+            let finalFit = q == setting.rounds && setting.profile.finalFitSteps > 0
+            let onProgress = { (p: TrainingProgress) in
+                report(.phase(round: q, phase: "\(finalFit ? "final fit" : "train") \(p.role.rawValue) loss \(String(format: "%.3f", p.loss))",
                               fraction: networks.fraction(at: p)))
-            })
+            }
+            if finalFit { try loop.finalFit(progress: onProgress) } else { try loop.retrain(progress: onProgress) }
             let trainSeconds = Date().timeIntervalSince(t0)
             var accuracy: Double? = nil
             if let ts = testSource {

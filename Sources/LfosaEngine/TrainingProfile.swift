@@ -44,6 +44,11 @@ public struct TrainingProfile: Sendable, Equatable {
     public var flipAveragedClassification: Bool = false
     /// Precision of the networks' matrix products (training and scoring); see `MatmulPrecision`.
     public var matmulPrecision: MatmulPrecision = .float32
+    /// Optimiser steps of `ActiveLearningLoop.finalFit`: after the last query the networks are
+    /// initialised afresh (from the pretrained trunk when there is one) and trained this long on
+    /// everything labeled, with the first round's schedule — instead of one more warm round
+    /// (0: no final fit; the last round warm-starts like the others).
+    public var finalFitSteps: Int = 0
 
     public init(name: String, architecture: Architecture, epochsPerRound: Int, firstRoundEpochs: Int,
                 minStepsPerRound: Int, maxStepsPerRound: Int, batchSize: Int, schedule: LearningRateSchedule,
@@ -93,7 +98,8 @@ public struct TrainingProfile: Sendable, Equatable {
     /// rounds: 4 epochs, one-cycle max 0.03), crop+flip augmentation without rotation; its
     /// known-class predictions average each image with its mirror image (v6), and so do the
     /// pool scores of the query's top 2b candidates (v8, `FlipScoring.candidates`; v7 averaged
-    /// every predicted-known image, `FlipScoring.known`).
+    /// every predicted-known image, `FlipScoring.known`); after the last query, a final fit of
+    /// 4,000 steps from the trunk instead of one more warm round (v9, `finalFitSteps`).
     /// See assets/simulate/README.md "Training profiles".
     public static let fast: TrainingProfile = {
         var p = TrainingProfile(
@@ -104,6 +110,7 @@ public struct TrainingProfile: Sendable, Equatable {
             inferenceBatch: 256, pretraining: RotationPretraining(steps: 6000), detectorClassifies: true)
         p.flipAveragedClassification = true
         p.flipScoring = .candidates
+        p.finalFitSteps = 4000
         return p
     }()
 

@@ -1,14 +1,19 @@
 /// Training-time augmentation of uint8 images: random crop with zero padding, horizontal flip,
-/// small rotation — applied as one inverse affine map with bilinear sampling.
+/// small rotation — applied as one inverse affine map with bilinear sampling — and optionally
+/// cutout (DeVries & Taylor, 2017): a `cutout` × `cutout` square at a uniformly drawn centre
+/// (clipped at the borders) set to 0 after normalisation, i.e. to the normalisation's mean.
 public struct Augmentation: Sendable, Equatable {
     public var cropPadding: Int
     public var horizontalFlip: Bool
     public var maxRotationDegrees: Float
+    /// Side of the cutout square in pixels (0: none).
+    public var cutout: Int
 
-    public init(cropPadding: Int, horizontalFlip: Bool, maxRotationDegrees: Float) {
+    public init(cropPadding: Int, horizontalFlip: Bool, maxRotationDegrees: Float, cutout: Int = 0) {
         self.cropPadding = cropPadding
         self.horizontalFlip = horizontalFlip
         self.maxRotationDegrees = maxRotationDegrees
+        self.cutout = cutout
     }
 
     /// The plain image.
@@ -18,7 +23,7 @@ public struct Augmentation: Sendable, Equatable {
     /// Crop and flip only (cheaper, used by the fast profile).
     public static let cropFlip = Augmentation(cropPadding: 4, horizontalFlip: true, maxRotationDegrees: 0)
 
-    var isIdentity: Bool { cropPadding == 0 && !horizontalFlip && maxRotationDegrees == 0 }
+    var isIdentity: Bool { cropPadding == 0 && !horizontalFlip && maxRotationDegrees == 0 && cutout == 0 }
 }
 
 /// Per-channel input normalisation: (pixel/255 − mean) / std.
@@ -62,7 +67,7 @@ public func makeBatch(from source: ImageBatchSource, indices: [Int], augmentatio
                       normalization: Normalization, rng: inout SplitMix64, mirrored: Bool = false) -> Tensor {
     precondition(!mirrored || augmentation.isIdentity, "mirrored batches are plain images")
     let c = source.channels, h = source.height, w = source.width, plane = h * w, size = c * plane
-    struct Params { var dx: Float; var dy: Float; var flip: Bool; var cosA: Float; var sinA: Float }
+    struct Params { var dx: Float; var dy: Float; var flip: Bool; var cosA: Float; var sinA: Float; var cutX = 0; var cutY = 0 }
     var params = [Params]()
     if !augmentation.isIdentity {
         params.reserveCapacity(indices.count)
@@ -76,7 +81,12 @@ public func makeBatch(from source: ImageBatchSource, indices: [Int], augmentatio
                 let a = Double((rng.nextUnitFloat() * 2 - 1) * augmentation.maxRotationDegrees) * Double.pi / 180
                 ca = Float(_cos(a)); sa = Float(_sin(a))
             }
-            params.append(Params(dx: dx, dy: dy, flip: flip, cosA: ca, sinA: sa))
+            var q = Params(dx: dx, dy: dy, flip: flip, cosA: ca, sinA: sa)
+            if augmentation.cutout > 0 {   // drawn only when on: other augmentations' streams unchanged
+                q.cutX = rng.nextInt(below: w)
+                q.cutY = rng.nextInt(below: h)
+            }
+            params.append(q)
         }
     }
     let scale = normalization.std.map { 1 / (255 * $0) }
@@ -135,6 +145,14 @@ public func makeBatch(from source: ImageBatchSource, indices: [Int], augmentatio
                                     out[dst + ch * plane + y * w + x] = v * scale[ch] + offset[ch]
                                 }
                             }
+                        }
+                    }
+                    if augmentation.cutout > 0 {
+                        let half = augmentation.cutout / 2
+                        let y0 = max(0, p.cutY - half), y1 = min(h, p.cutY - half + augmentation.cutout)
+                        let x0 = max(0, p.cutX - half), x1 = min(w, p.cutX - half + augmentation.cutout)
+                        for ch in 0..<c where y0 < y1 && x0 < x1 {
+                            for y in y0..<y1 { for x in x0..<x1 { out[dst + ch * plane + y * w + x] = 0 } }
                         }
                     }
                 }

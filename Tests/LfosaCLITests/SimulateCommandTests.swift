@@ -24,8 +24,8 @@ import LfosaNumerics
         }
         let env = ["XDG_CACHE_HOME": root + "/cache"]
         let args = ["simulate", root + "/images", "--known", "0,1", "--init-percent", "30", "--batch", "4", "--rounds", "1",
-                    "--strategies", "lfosa", "--pretrain-steps", "3", "--precision", "fp32", "--min-steps", "2", "--max-steps", "2", "--quiet",
-                    "--out", root + "/out"]
+                    "--strategies", "lfosa", "--pretrain-steps", "3", "--precision", "fp32", "--min-steps", "2", "--max-steps", "2", "--final-fit-steps", "3",
+                    "--quiet", "--out", root + "/out"]
         let first = try runLfosa(args, timeout: 120, environment: env)
         #expect(first.status == 0, "stderr: \(first.stderr)")
         #expect(first.stdout.contains("self-supervised trunk: 3 rotation steps on 48 images, trained in"))
@@ -79,7 +79,8 @@ import LfosaNumerics
         let custom = try runLfosa(Array(args.dropLast()) + [root + "/out-custom", "--architecture", "compact-cnn", "--no-warm-start",
                                                            "--epochs-per-round", "3", "--first-round-epochs", "5",
                                                            "--pretrain-steps", "0", "--dump-rankings", root + "/rankings", "--flip-scoring", "all",
-                                                           "--no-flip-classification", "--score", "mav"],
+                                                           "--no-flip-classification", "--score", "mav",
+                                                           "--rotation", "10", "--cutout", "4", "--weight-decay", "0.0002"],
                                   timeout: 120, environment: env)
         #expect(custom.status == 0, "stderr: \(custom.stderr)")
         let customSettings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-custom/results.json")))
@@ -90,6 +91,10 @@ import LfosaNumerics
         #expect(customRecorded["flip_scoring"] == "all" && recorded["flip_scoring"] == "candidates")
         #expect(customRecorded["flip_classification"] == "false" && recorded["flip_classification"] == "true")
         #expect(customRecorded["score"] == "mav" && recorded["score"] == "margin")
+        #expect(customRecorded["rotation_degrees"] == "10.0" && recorded["rotation_degrees"] == "0.0")
+        #expect(customRecorded["cutout"] == "4" && recorded["cutout"] == "0")
+        #expect(customRecorded["weight_decay"] == "0.0002" && recorded["weight_decay"] == "0.0005")
+        #expect(recorded["final_fit_steps"] == "3")
         // the ranking of the whole pool before the one query: every unlabeled image once, best first
         let ranking = try String(contentsOfFile: root + "/rankings/ranking-lfosa-s1-r0.csv", encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
@@ -108,6 +113,13 @@ import LfosaNumerics
         let badEpochs = try runLfosa(["simulate", root + "/images", "--epochs-per-round", "0"], timeout: 60, environment: env)
         #expect(badEpochs.stderr.split(separator: "\n").first == "Error: --epochs-per-round must be at least 1, got 0")
 
+        for (option, value, message) in [("--rotation", "200", "--rotation must be between 0 and 180 degrees, got 200.0"),
+                                         ("--cutout", "-3", "--cutout must be at least 0, got -3"),
+                                         ("--weight-decay", "nan", "--weight-decay must be a finite number at least 0, got nan"),
+                                         ("--final-fit-steps", "-1", "--final-fit-steps must be at least 0, got -1")] {
+            let r = try runLfosa(["simulate", root + "/images", option + "=" + value], timeout: 60, environment: env)
+            #expect(r.status != 0 && r.stderr.split(separator: "\n").first.map(String.init) == "Error: " + message)
+        }
         let bad = try runLfosa(["simulate", root + "/images", "--pretrain-steps=-1"], timeout: 60, environment: env)
         #expect(bad.status != 0)
         // one error line (argument-parser adds its usage hint below it); nothing was loaded or trained

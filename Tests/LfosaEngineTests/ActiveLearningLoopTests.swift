@@ -70,6 +70,47 @@ struct ActiveLearningLoopTests {
         #expect(throws: EngineError.self) { try loop.record([(index: loop.labeled.keys.first!, verdict: .unknown)]) }
     }
 
+    /// `finalFit` trains fresh networks for `finalFitSteps` with the first round's schedule: the
+    /// same weights as the first training of a loop rebuilt from the same labeled sets whose step
+    /// range is pinned to that count — not a continuation of the warm networks.
+    @Test func finalFitTrainsFreshNetworksForItsSteps() throws {
+        var profile = Self.tinyProfile
+        profile.finalFitSteps = 20
+        let (loop, labels) = Self.makeLoop(.lfosa, profile: profile)
+        try loop.retrain()
+        try loop.record(Self.oracle(try loop.nextQuery(batch: 12), labels))
+        try loop.retrain()
+        let warm = try #require(loop.detector)
+        try loop.record(Self.oracle(try loop.nextQuery(batch: 12), labels))
+        #expect(throws: EngineError.self) {   // cancelled: the previous networks stay
+            try loop.finalFit(isCancelled: { true })
+        }
+        #expect(loop.detector === warm)
+        let summary = try loop.finalFit()
+        #expect(summary.detectorSteps == 20 && summary.classifierSteps == 20)
+        #expect(summary.detectorSamples == loop.labeled.count + loop.invalid.count)
+        #expect(loop.phase == .trained)
+
+        var pinned = Self.tinyProfile
+        pinned.minStepsPerRound = 20
+        pinned.maxStepsPerRound = 20
+        let rebuilt = ActiveLearningLoop(source: loop.source, knownClasses: 2, candidates: Array(0..<160), restoring: loop.snapshot(),
+                                         strategy: StrategyKind.lfosa.make(), profile: pinned, seed: 5)
+        try rebuilt.retrain()
+        #expect(loop.detector!.parameters.map(\.value) == rebuilt.detector!.parameters.map(\.value))
+        #expect(loop.classifier!.parameters.map(\.value) == rebuilt.classifier!.parameters.map(\.value))
+        // …and not what one more warm round gives
+        let (warmLoop, _) = Self.makeLoop(.lfosa, profile: profile)
+        try warmLoop.retrain()
+        try warmLoop.record(Self.oracle(try warmLoop.nextQuery(batch: 12), labels))
+        try warmLoop.retrain()
+        try warmLoop.record(Self.oracle(try warmLoop.nextQuery(batch: 12), labels))
+        try warmLoop.retrain()
+        #expect(warmLoop.detector!.parameters.map(\.value) != loop.detector!.parameters.map(\.value))
+        // the next query works from the refitted networks
+        #expect(try loop.nextQuery(batch: 5).count == 5)
+    }
+
     /// A profile whose detector classifies trains no classifier for LfOSA — exactly the "no
     /// classifier" ablation: same queries, same predictions — but keeps it where the detector
     /// cannot classify (dichotomy) or there is none (no-detector, closed-set strategies).

@@ -182,6 +182,34 @@ struct AugmentationTests {
         }
         #expect(seen == [[10, 20, 30], [30, 20, 10]])
     }
+
+    @Test func cutoutClearsOneClippedSquareInEveryChannel() {
+        // A constant image: after normalisation every pixel is 1 except the cutout square (0).
+        let h = 12, w = 10, side = 6
+        let src = ImageBatchSource(channels: 2, height: h, width: w, pixels: [UInt8](repeating: 255, count: 2 * h * w * 3))
+        let cut = Augmentation(cropPadding: 0, horizontalFlip: false, maxRotationDegrees: 0, cutout: side)
+        var rng = SplitMix64(seed: 9)
+        var sides = Set<Int>()
+        for _ in 0..<40 {
+            let x = makeBatch(from: src, indices: [0, 1, 2], augmentation: cut, normalization: Normalization(mean: [0, 0], std: [1, 1]), rng: &rng)
+            for n in 0..<3 {
+                var boxes: [[Int]] = []
+                for ch in 0..<2 {
+                    var xs = Set<Int>(), ys = Set<Int>(), zeros = 0
+                    for y in 0..<h { for xx in 0..<w where x.data[((n * 2 + ch) * h + y) * w + xx] == 0 { xs.insert(xx); ys.insert(y); zeros += 1 } }
+                    for y in 0..<h { for xx in 0..<w { #expect(x.data[((n * 2 + ch) * h + y) * w + xx] == (xs.contains(xx) && ys.contains(y) ? 0 : 1)) } }
+                    // one axis-aligned rectangle, at most side × side, at least half of it (centre inside)
+                    #expect(zeros == xs.count * ys.count)
+                    #expect(xs.count <= side && ys.count <= side && xs.count >= side / 2 && ys.count >= side / 2)
+                    #expect(xs.max()! - xs.min()! + 1 == xs.count && ys.max()! - ys.min()! + 1 == ys.count)
+                    boxes.append([xs.min()!, xs.max()!, ys.min()!, ys.max()!])
+                    sides.insert(xs.count)
+                }
+                #expect(boxes[0] == boxes[1])
+            }
+        }
+        #expect(sides.contains(side) && sides.count > 1)   // full squares inside, clipped ones at the borders
+    }
 }
 
 @Suite("Weight archive")

@@ -71,6 +71,15 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("final-fit-steps"), help: "After the last query, train the networks afresh (from the trunk) for this many steps on everything labeled instead of one more warm round; the final accuracy is theirs (default: the profile's; fast: 4000, paper: 0 = none).")
     var finalFitSteps: Int?
 
+    @Option(name: .customLong("final-fit-lr"), help: "Maximum learning rate of the final fit's one-cycle schedule (default: the profile's; fast: 0.1).")
+    var finalFitLR: Float?
+
+    @Option(name: .customLong("lr"), help: "Peak learning rate of the first round's schedule, the shape kept (default: the profile's; fast: one-cycle max 0.05, paper: StepLR base 0.01).")
+    var firstRoundLR: Float?
+
+    @Option(name: .customLong("warm-lr"), help: "Peak learning rate of the warm-started rounds' schedule (default: the profile's; fast: one-cycle max 0.03).")
+    var warmLR: Float?
+
     @Option(name: .customLong("pretrain-steps"), help: "Steps of self-supervised rotation pretraining of the shared trunk on the pool, cached per pool (0 = none; default: the profile's).")
     var pretrainSteps: Int?
 
@@ -159,6 +168,18 @@ struct SimulateCommand: ParsableCommand {
             guard finalFitSteps >= 0 else { throw ValidationError("--final-fit-steps must be at least 0, got \(finalFitSteps)") }
             profileValue.finalFitSteps = finalFitSteps
         }
+        if let firstRoundLR {
+            guard firstRoundLR > 0 && firstRoundLR.isFinite else { throw ValidationError("--lr must be a finite number above 0, got \(firstRoundLR)") }
+            profileValue.schedule = profileValue.schedule.withPeak(firstRoundLR)
+        }
+        if let warmLR {
+            guard warmLR > 0 && warmLR.isFinite else { throw ValidationError("--warm-lr must be a finite number above 0, got \(warmLR)") }
+            profileValue.warmSchedule = profileValue.warmSchedule.withPeak(warmLR)
+        }
+        if let finalFitLR {
+            guard finalFitLR > 0 && finalFitLR.isFinite else { throw ValidationError("--final-fit-lr must be a finite number above 0, got \(finalFitLR)") }
+            profileValue.finalFitSchedule = .oneCycle(max: finalFitLR, warmupFraction: 0.25)
+        }
         if profileValue.maxStepsPerRound > 0 && profileValue.minStepsPerRound > profileValue.maxStepsPerRound {
             throw ValidationError("--min-steps (\(profileValue.minStepsPerRound)) exceeds --max-steps (\(profileValue.maxStepsPerRound))")
         }
@@ -240,7 +261,8 @@ struct SimulateCommand: ParsableCommand {
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
             "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "warm_start": "\(profileValue.warmStart)",
-            "detector_classifies": "\(profileValue.detectorClassifies)", "rotation_degrees": "\(profileValue.augmentation.maxRotationDegrees)", "cutout": "\(profileValue.augmentation.cutout)", "weight_decay": "\(profileValue.weightDecay)", "final_fit_steps": "\(profileValue.finalFitSteps)", "flip_scoring": profileValue.flipScoring.rawValue,
+            "detector_classifies": "\(profileValue.detectorClassifies)", "rotation_degrees": "\(profileValue.augmentation.maxRotationDegrees)", "cutout": "\(profileValue.augmentation.cutout)", "weight_decay": "\(profileValue.weightDecay)", "final_fit_steps": "\(profileValue.finalFitSteps)", "final_fit_schedule": "\(profileValue.finalFitSchedule ?? profileValue.schedule)",
+            "schedule": "\(profileValue.schedule)", "warm_schedule": "\(profileValue.warmSchedule)", "flip_scoring": profileValue.flipScoring.rawValue,
             "flip_classification": "\(profileValue.flipAveragedClassification)",
             "pretrain_dense": "\(profileValue.pretraining?.transfersDenseLayers ?? false)",
             "matmul_precision": profileValue.matmulPrecision.rawValue,

@@ -105,12 +105,13 @@ public final class ActiveLearningLoop {
     @discardableResult
     public func retrain(progress: (TrainingProgress) -> Void = { _ in },
                         isCancelled: () -> Bool = { false }) throws -> TrainingSummary {
-        try train(fresh: false, steps: nil, progress: progress, isCancelled: isCancelled)
+        try train(fresh: false, steps: nil, schedule: nil, progress: progress, isCancelled: isCancelled)
     }
 
     /// The final fit, for when the querying is over: the networks are initialised afresh (from
     /// `pretrainedTrunk` when set, as in round 0) and trained `profile.finalFitSteps` steps (the
-    /// first round's steps when 0) with the first round's schedule on all the labeled sets, in
+    /// first round's steps when 0) with `profile.finalFitSchedule` (the first round's schedule
+    /// when nil) on all the labeled sets, in
     /// place of one more warm-started `retrain`. Warm starts make each round cheap, but ten
     /// rounds of short warm training end below one longer training of the final labeled sets
     /// (assets/simulate/README.md, "final fit"). Same contract as `retrain` (cancellation keeps
@@ -119,10 +120,10 @@ public final class ActiveLearningLoop {
     public func finalFit(progress: (TrainingProgress) -> Void = { _ in },
                          isCancelled: () -> Bool = { false }) throws -> TrainingSummary {
         try train(fresh: true, steps: profile.finalFitSteps > 0 ? profile.finalFitSteps : nil,
-                  progress: progress, isCancelled: isCancelled)
+                  schedule: profile.finalFitSchedule, progress: progress, isCancelled: isCancelled)
     }
 
-    private func train(fresh: Bool, steps: Int?, progress: (TrainingProgress) -> Void,
+    private func train(fresh: Bool, steps: Int?, schedule: LearningRateSchedule?, progress: (TrainingProgress) -> Void,
                        isCancelled: () -> Bool) throws -> TrainingSummary {
         guard phase != .awaitingVerdicts else { throw EngineError.wrongPhase("record the pending query's verdicts before retraining") }
         let req = profile.networks(for: strategy.requirements)
@@ -147,7 +148,7 @@ public final class ActiveLearningLoop {
             }
             let net = makeNetwork(previous: fresh ? nil : detector, classes: outputs, dropout: 0, purpose: 1)
             var rng = derivedGenerator(purpose: 2)
-            let run = trainingRun(samples: samples, labels: labels, temperature: t, first: first, steps: steps)
+            let run = trainingRun(samples: samples, labels: labels, temperature: t, first: first, steps: steps, schedule: schedule)
             summary.detectorLoss = try run.run(net, role: .detector, rng: &rng, progress: progress, isCancelled: isCancelled)
             summary.detectorSteps = run.steps
             summary.detectorSamples = samples.count
@@ -156,7 +157,7 @@ public final class ActiveLearningLoop {
         if req.classifier {
             let net = makeNetwork(previous: fresh ? nil : classifier, classes: knownClasses, dropout: req.classifierDropout, purpose: 3)
             var rng = derivedGenerator(purpose: 4)
-            let run = trainingRun(samples: items.map(\.index), labels: items.map(\.label), temperature: 1, first: first, steps: steps)
+            let run = trainingRun(samples: items.map(\.index), labels: items.map(\.label), temperature: 1, first: first, steps: steps, schedule: schedule)
             summary.classifierLoss = try run.run(net, role: .classifier, rng: &rng, progress: progress, isCancelled: isCancelled)
             summary.classifierSteps = run.steps
             summary.classifierSamples = items.count
@@ -269,12 +270,13 @@ public final class ActiveLearningLoop {
         return net
     }
 
-    private func trainingRun(samples: [Int], labels: [Int], temperature: Float, first: Bool, steps: Int? = nil) -> TrainingRun {
+    private func trainingRun(samples: [Int], labels: [Int], temperature: Float, first: Bool, steps: Int? = nil,
+                             schedule: LearningRateSchedule? = nil) -> TrainingRun {
         let warm = profile.warmStart && !first
         return TrainingRun(source: source, samples: samples, labels: labels,
                            temperatures: [Float](repeating: temperature, count: samples.count),
                            steps: steps ?? profile.stepsPerRound(labeled: samples.count, firstRound: first),
-                           batchSize: profile.batchSize, schedule: warm ? profile.warmSchedule : profile.schedule,
+                           batchSize: profile.batchSize, schedule: schedule ?? (warm ? profile.warmSchedule : profile.schedule),
                            momentum: profile.momentum, weightDecay: profile.weightDecay,
                            augmentation: profile.augmentation, normalization: normalization,
                            classBalanced: profile.classBalanced)

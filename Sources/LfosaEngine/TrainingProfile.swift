@@ -49,6 +49,8 @@ public struct TrainingProfile: Sendable, Equatable {
     /// everything labeled, with the first round's schedule — instead of one more warm round
     /// (0: no final fit; the last round warm-starts like the others).
     public var finalFitSteps: Int = 0
+    /// The final fit's learning-rate schedule (nil: the first round's, `schedule`).
+    public var finalFitSchedule: LearningRateSchedule? = nil
 
     public init(name: String, architecture: Architecture, epochsPerRound: Int, firstRoundEpochs: Int,
                 minStepsPerRound: Int, maxStepsPerRound: Int, batchSize: Int, schedule: LearningRateSchedule,
@@ -99,7 +101,8 @@ public struct TrainingProfile: Sendable, Equatable {
     /// known-class predictions average each image with its mirror image (v6), and so do the
     /// pool scores of the query's top 2b candidates (v8, `FlipScoring.candidates`; v7 averaged
     /// every predicted-known image, `FlipScoring.known`); after the last query, a final fit of
-    /// 4,000 steps from the trunk instead of one more warm round (v9, `finalFitSteps`).
+    /// 4,000 steps from the trunk instead of one more warm round (v9, `finalFitSteps`), at a
+    /// one-cycle maximum learning rate of 0.1 (v10, `finalFitSchedule`).
     /// See assets/simulate/README.md "Training profiles".
     public static let fast: TrainingProfile = {
         var p = TrainingProfile(
@@ -111,6 +114,7 @@ public struct TrainingProfile: Sendable, Equatable {
         p.flipAveragedClassification = true
         p.flipScoring = .candidates
         p.finalFitSteps = 4000
+        p.finalFitSchedule = .oneCycle(max: 0.1, warmupFraction: 0.25)
         return p
     }()
 

@@ -42,6 +42,16 @@ public enum LearningRateSchedule: Sendable, Equatable {
     /// One-cycle: linear warm-up from max/25 to `max` over `warmupFraction`, then cosine to ~0.
     case oneCycle(max: Float, warmupFraction: Float)
 
+    /// The same schedule with its peak rate (`max` of one-cycle, `base` of the others) set to `rate`.
+    public func withPeak(_ rate: Float) -> LearningRateSchedule {
+        switch self {
+        case .constant: return .constant(rate)
+        case .step(_, let every, let gamma): return .step(base: rate, every: every, gamma: gamma)
+        case .cosine: return .cosine(base: rate)
+        case .oneCycle(_, let warm): return .oneCycle(max: rate, warmupFraction: warm)
+        }
+    }
+
     /// The rate at `step` (0-based) of `totalSteps`, where an epoch is `stepsPerEpoch` steps.
     public func rate(step: Int, totalSteps: Int, stepsPerEpoch: Int) -> Float {
         let progress = Float(step) / Float(max(1, totalSteps))

@@ -80,7 +80,8 @@ import LfosaNumerics
                                                            "--epochs-per-round", "3", "--first-round-epochs", "5",
                                                            "--pretrain-steps", "0", "--dump-rankings", root + "/rankings", "--flip-scoring", "all",
                                                            "--no-flip-classification", "--score", "mav",
-                                                           "--rotation", "10", "--cutout", "4", "--weight-decay", "0.0002"],
+                                                           "--rotation", "10", "--cutout", "4", "--weight-decay", "0.0002",
+                                                           "--final-fit-lr", "0.07", "--lr", "0.06", "--warm-lr", "0.04"],
                                   timeout: 120, environment: env)
         #expect(custom.status == 0, "stderr: \(custom.stderr)")
         let customSettings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-custom/results.json")))
@@ -95,6 +96,12 @@ import LfosaNumerics
         #expect(customRecorded["cutout"] == "4" && recorded["cutout"] == "0")
         #expect(customRecorded["weight_decay"] == "0.0002" && recorded["weight_decay"] == "0.0005")
         #expect(recorded["final_fit_steps"] == "3")
+        #expect(recorded["final_fit_schedule"] == "oneCycle(max: 0.1, warmupFraction: 0.25)")
+        #expect(customRecorded["final_fit_schedule"] == "oneCycle(max: 0.07, warmupFraction: 0.25)")
+        #expect(recorded["schedule"] == "oneCycle(max: 0.05, warmupFraction: 0.25)")
+        #expect(customRecorded["schedule"] == "oneCycle(max: 0.06, warmupFraction: 0.25)")
+        #expect(recorded["warm_schedule"] == "oneCycle(max: 0.03, warmupFraction: 0.15)")
+        #expect(customRecorded["warm_schedule"] == "oneCycle(max: 0.04, warmupFraction: 0.15)")
         // the ranking of the whole pool before the one query: every unlabeled image once, best first
         let ranking = try String(contentsOfFile: root + "/rankings/ranking-lfosa-s1-r0.csv", encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
@@ -116,7 +123,10 @@ import LfosaNumerics
         for (option, value, message) in [("--rotation", "200", "--rotation must be between 0 and 180 degrees, got 200.0"),
                                          ("--cutout", "-3", "--cutout must be at least 0, got -3"),
                                          ("--weight-decay", "nan", "--weight-decay must be a finite number at least 0, got nan"),
-                                         ("--final-fit-steps", "-1", "--final-fit-steps must be at least 0, got -1")] {
+                                         ("--final-fit-steps", "-1", "--final-fit-steps must be at least 0, got -1"),
+                                         ("--final-fit-lr", "0", "--final-fit-lr must be a finite number above 0, got 0.0"),
+                                         ("--lr", "inf", "--lr must be a finite number above 0, got inf"),
+                                         ("--warm-lr", "-0.1", "--warm-lr must be a finite number above 0, got -0.1")] {
             let r = try runLfosa(["simulate", root + "/images", option + "=" + value], timeout: 60, environment: env)
             #expect(r.status != 0 && r.stderr.split(separator: "\n").first.map(String.init) == "Error: " + message)
         }

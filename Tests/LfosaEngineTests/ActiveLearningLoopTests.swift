@@ -76,6 +76,7 @@ struct ActiveLearningLoopTests {
     @Test func finalFitTrainsFreshNetworksForItsSteps() throws {
         var profile = Self.tinyProfile
         profile.finalFitSteps = 20
+        profile.finalFitSchedule = .oneCycle(max: 0.2, warmupFraction: 0.25)
         let (loop, labels) = Self.makeLoop(.lfosa, profile: profile)
         try loop.retrain()
         try loop.record(Self.oracle(try loop.nextQuery(batch: 12), labels))
@@ -94,6 +95,12 @@ struct ActiveLearningLoopTests {
         var pinned = Self.tinyProfile
         pinned.minStepsPerRound = 20
         pinned.maxStepsPerRound = 20
+        // …with the final fit's schedule, not the first round's
+        let plain = ActiveLearningLoop(source: loop.source, knownClasses: 2, candidates: Array(0..<160), restoring: loop.snapshot(),
+                                       strategy: StrategyKind.lfosa.make(), profile: pinned, seed: 5)
+        try plain.retrain()
+        #expect(loop.detector!.parameters.map(\.value) != plain.detector!.parameters.map(\.value))
+        pinned.schedule = .oneCycle(max: 0.2, warmupFraction: 0.25)
         let rebuilt = ActiveLearningLoop(source: loop.source, knownClasses: 2, candidates: Array(0..<160), restoring: loop.snapshot(),
                                          strategy: StrategyKind.lfosa.make(), profile: pinned, seed: 5)
         try rebuilt.retrain()

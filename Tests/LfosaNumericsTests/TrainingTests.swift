@@ -146,6 +146,11 @@ struct TrainingTests {
         #expect(abs(one.rate(step: 30, totalSteps: 100, stepsPerEpoch: 1) - 0.1) < 1e-6)
         #expect(one.rate(step: 0, totalSteps: 100, stepsPerEpoch: 1) < 0.005)
         #expect(one.rate(step: 100, totalSteps: 100, stepsPerEpoch: 1) < 1e-4)
+        // the peak moves, the shape stays
+        #expect(one.withPeak(0.2) == .oneCycle(max: 0.2, warmupFraction: 0.3))
+        #expect(step.withPeak(0.1) == .step(base: 0.1, every: 20, gamma: 0.5))
+        #expect(cos.withPeak(0.3) == .cosine(base: 0.3))
+        #expect(LearningRateSchedule.constant(0.1).withPeak(0.4) == .constant(0.4))
     }
 }
 

@@ -71,7 +71,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("final-fit-steps"), help: "After the last query, train the networks afresh (from the trunk) for this many steps on everything labeled instead of one more warm round; the final accuracy is theirs (default: the profile's; fast: 4000, paper: 0 = none).")
     var finalFitSteps: Int?
 
-    @Option(name: .customLong("final-fit-lr"), help: "Maximum learning rate of the final fit's one-cycle schedule (default: the profile's; fast: 0.1).")
+    @Option(name: .customLong("final-fit-lr"), help: "Peak learning rate of the final fit's schedule, the shape kept (default: the profile's; fast: one-cycle max 0.1).")
     var finalFitLR: Float?
 
     @Option(name: .customLong("lr"), help: "Peak learning rate of the first round's schedule, the shape kept (default: the profile's; fast: one-cycle max 0.05, paper: StepLR base 0.01).")
@@ -178,7 +178,7 @@ struct SimulateCommand: ParsableCommand {
         }
         if let finalFitLR {
             guard finalFitLR > 0 && finalFitLR.isFinite else { throw ValidationError("--final-fit-lr must be a finite number above 0, got \(finalFitLR)") }
-            profileValue.finalFitSchedule = .oneCycle(max: finalFitLR, warmupFraction: 0.25)
+            profileValue.finalFitSchedule = (profileValue.finalFitSchedule ?? profileValue.schedule).withPeak(finalFitLR)
         }
         if profileValue.maxStepsPerRound > 0 && profileValue.minStepsPerRound > profileValue.maxStepsPerRound {
             throw ValidationError("--min-steps (\(profileValue.minStepsPerRound)) exceeds --max-steps (\(profileValue.maxStepsPerRound))")

@@ -46,7 +46,7 @@ public struct TrainingProfile: Sendable, Equatable {
     public var matmulPrecision: MatmulPrecision = .float32
     /// Optimiser steps of `ActiveLearningLoop.finalFit`: after the last query the networks are
     /// initialised afresh (from the pretrained trunk when there is one) and trained this long on
-    /// everything labeled, with the first round's schedule — instead of one more warm round
+    /// everything labeled, with `finalFitSchedule` — instead of one more warm round
     /// (0: no final fit; the last round warm-starts like the others).
     public var finalFitSteps: Int = 0
     /// The final fit's learning-rate schedule (nil: the first round's, `schedule`).

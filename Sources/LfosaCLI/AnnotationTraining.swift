@@ -76,7 +76,7 @@ final class AnnotationTrainingJob: @unchecked Sendable {
             if work.isCancelled { return .cancelled }
             // With groups, the whole pool is ranked: every item's predicted class gives the
             // mixture groups in pool order (no second inference pass).
-            let full = try loop.nextQuery(batch: withGroups ? Int.max : lookahead)
+            let full = try loop.nextQuery(batch: withGroups ? Int.max : lookahead, queryBatch: lookahead)
             var groups: [[Int]]? = nil
             if withGroups {
                 var g = [[Int]](repeating: [], count: loop.knownClasses)

@@ -92,7 +92,8 @@ enum SimulateRunner {
             if q < setting.rounds {
                 report(.phase(round: q, phase: "score/select", fraction: 1))
                 let t1 = Date()
-                let ranked = try loop.nextQuery(batch: setting.rankingDirectory == nil ? setting.batch : Int.max)
+                let ranked = try loop.nextQuery(batch: setting.rankingDirectory == nil ? setting.batch : Int.max,
+                                                queryBatch: setting.batch)
                 row.selectSeconds = Date().timeIntervalSince(t1)
                 let query = Array(ranked.prefix(setting.batch))
                 if let dir = setting.rankingDirectory {

@@ -183,14 +183,20 @@ public final class ActiveLearningLoop {
 
     /// The next query of up to `batch` samples, best first.
     ///
+    /// `queryBatch` (at most `batch`) says how many of them are the query when the caller asks
+    /// for a longer ranking — the whole pool for `simulate --dump-rankings` or the demo's
+    /// group screens: the strategy selects as for a query of `queryBatch` (LfOSA's
+    /// `FlipScoring.candidates` re-scores 2·`queryBatch` candidates, not the whole pool), so the
+    /// ranking's first `queryBatch` items are exactly what `nextQuery(batch: queryBatch)` returns.
     /// In `.awaitingVerdicts` it returns the pending query again. Requires trained networks.
-    public func nextQuery(batch: Int) throws -> [QueryItem] {
+    public func nextQuery(batch: Int, queryBatch: Int? = nil) throws -> [QueryItem] {
         if phase == .awaitingVerdicts { return pendingQuery }
         guard phase == .trained else { throw EngineError.wrongPhase("retrain before asking for a query") }
         let context = SelectionContext(source: source, pool: pool, queried: (Array(labeled.keys) + Array(invalid)).sorted(),
                                        labeled: labeledItems, knownClasses: knownClasses, detector: detector,
                                        classifier: classifier, normalization: normalization,
-                                       inferenceBatch: profile.inferenceBatch, flipScoring: profile.flipScoring)
+                                       inferenceBatch: profile.inferenceBatch, flipScoring: profile.flipScoring,
+                                       queryBatch: queryBatch.map { min($0, batch, pool.count) })
         var rng = derivedGenerator(purpose: 5)
         let selection = strategy.select(context, batch: min(batch, pool.count), rng: &rng)
         lastMixtures = selection.mixtures

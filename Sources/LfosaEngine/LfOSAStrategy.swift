@@ -90,7 +90,8 @@ public struct LfOSAStrategy: QueryStrategy {
         var ranking = rank(logits)
         if candidates {
             // the top of the plain ranking (predicted known) re-scored on both views, then ranked again
-            let rows = ranking.order.prefix(FlipScoring.candidatesPerQuery * batch).filter { ranking.tier[$0] < 2 }
+            let query = min(context.queryBatch ?? batch, batch)
+            let rows = ranking.order.prefix(FlipScoring.candidatesPerQuery * query).filter { ranking.tier[$0] < 2 }
             context.rescoreBothViews(net, rows: rows.sorted(), logits: &logits)
             ranking = rank(logits)
         }

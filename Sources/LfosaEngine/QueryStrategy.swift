@@ -63,6 +63,10 @@ public struct SelectionContext {
     /// Which pool images are also scored mirrored, the two views' outputs averaged
     /// (`TrainingProfile.flipScoring`).
     public var flipScoring: FlipScoring = .off
+    /// The query's size when `select` is asked for a longer ranking (`batch` larger, e.g. the
+    /// whole pool to dump or to group): what LfOSA's `.candidates` re-scoring counts its
+    /// candidates from, so the ranking's top is the query's. nil: the query is `batch`.
+    public var queryBatch: Int? = nil
 }
 
 /// The result of a strategy's selection.

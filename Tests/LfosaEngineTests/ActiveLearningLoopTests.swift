@@ -321,6 +321,39 @@ struct ActiveLearningLoopTests {
         #expect(zip(q, q.map { mav(known.logits, pos[$0.index]!) }).allSatisfy { abs($0.maxActivation! - $1) < 1e-4 })
         #expect(zip(q, q.map { mav(plain.logits, pos[$0.index]!) }).contains { abs($0.maxActivation! - $1) > 1e-3 })
     }
+    /// A ranking of the whole pool (`simulate --dump-rankings`, the demo's groups) asked with the
+    /// query's size re-scores only that query's candidates: its top is the query, to the score.
+    @Test func aLongerRankingKeepsTheQuerysCandidates() throws {
+        var profile = Self.tinyProfile
+        profile.flipScoring = .candidates
+        func trained() throws -> ActiveLearningLoop {
+            let (loop, _) = Self.makeLoop(.lfosa, profile: profile)
+            try loop.retrain()
+            let net = loop.detector!, cols = net.classes
+            let out = PoolInference.run(net, source: loop.source, indices: loop.pool, batch: 64, normalization: loop.normalization)
+            let margins = loop.pool.indices.map { r in max(out.logits[r * cols], out.logits[r * cols + 1]) - out.logits[r * cols + 2] }.sorted()
+            (net.head as! Linear).bias.value[2] += margins[margins.count / 4]   // most of the pool predicted known
+            return loop
+        }
+        let batch = 5
+        let a = try trained(), b = try trained()
+        let query = try a.nextQuery(batch: batch)
+        let net = b.detector!, cols = net.classes, pool = b.pool
+        let plain = PoolInference.run(net, source: b.source, indices: pool, batch: 64, normalization: b.normalization)
+        let plainMargin = Dictionary(uniqueKeysWithValues: pool.enumerated().map { r, i in
+            (i, max(plain.logits[r * cols], plain.logits[r * cols + 1]) - plain.logits[r * cols + 2])
+        })
+        let full = try b.nextQuery(batch: Int.max, queryBatch: batch)
+        #expect(full.count == pool.count)
+        #expect(full.prefix(batch).map(\.index) == query.map(\.index))
+        #expect(zip(full.prefix(batch), query).allSatisfy { $0.maxActivation == $1.maxActivation })
+        let predictedKnown = full.filter { $0.predictedClass != nil }
+        let rescored = predictedKnown.filter { abs($0.maxActivation! - plainMargin[$0.index]!) > 1e-4 }
+        #expect(predictedKnown.count > 4 * batch, "enough of the pool predicted known to tell")
+        #expect(!rescored.isEmpty && rescored.count <= FlipScoring.candidatesPerQuery * batch,
+                "only the query's candidates re-scored, not every predicted-known item")
+    }
+
     /// Under int8 scoring (where the CPU has it) the candidates are re-scored in float16 (or float32).
     @Test(arguments: [MatmulPrecision.float32, .int8Inference])
     func candidatesFlipScoringRescoresOnlyTheTopOfThePlainRanking(precision: MatmulPrecision) throws {

@@ -77,7 +77,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("lr"), help: "Peak learning rate of the first round's schedule, the shape kept (default: the profile's; fast: one-cycle max 0.05, paper: StepLR base 0.01).")
     var firstRoundLR: Float?
 
-    @Option(name: .customLong("warm-lr"), help: "Peak learning rate of the warm-started rounds' schedule (default: the profile's; fast: one-cycle max 0.05).")
+    @Option(name: .customLong("warm-lr"), help: "Peak learning rate of the warm-started rounds' schedule (default: the profile's; fast: one-cycle max 0.03).")
     var warmLR: Float?
 
     @Option(name: .customLong("pretrain-steps"), help: "Steps of self-supervised rotation pretraining of the shared trunk on the pool, cached per pool (0 = none; default: the profile's).")

@@ -97,7 +97,7 @@ public struct TrainingProfile: Sendable, Equatable {
     /// (6,000 steps of rotation prediction on the pool, done once per pool and cached), warm
     /// starts across rounds, one network — the detector, whose first K logits also classify —
     /// trained 1,000–2,000 steps per round (round 0: 60 epochs, one-cycle max 0.05; later
-    /// rounds: 4 epochs, one-cycle max 0.05 — 0.03 until v11), crop+flip augmentation without rotation; its
+    /// rounds: 4 epochs, one-cycle max 0.03 — 0.05 measured no better over three seeds), crop+flip augmentation without rotation; its
     /// known-class predictions average each image with its mirror image (v6), and so do the
     /// pool scores of the query's top 2b candidates (v8, `FlipScoring.candidates`; v7 averaged
     /// every predicted-known image, `FlipScoring.known`); after the last query, a final fit of
@@ -108,7 +108,7 @@ public struct TrainingProfile: Sendable, Equatable {
         var p = TrainingProfile(
             name: "fast", architecture: .referenceCNN, epochsPerRound: 4, firstRoundEpochs: 60,
             minStepsPerRound: 1000, maxStepsPerRound: 2000, batchSize: 128,
-            schedule: .oneCycle(max: 0.05, warmupFraction: 0.25), warmSchedule: .oneCycle(max: 0.05, warmupFraction: 0.15),
+            schedule: .oneCycle(max: 0.05, warmupFraction: 0.25), warmSchedule: .oneCycle(max: 0.03, warmupFraction: 0.15),
             momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true,
             inferenceBatch: 256, pretraining: RotationPretraining(steps: 6000), detectorClassifies: true)
         p.flipAveragedClassification = true

@@ -100,7 +100,7 @@ import LfosaNumerics
         #expect(customRecorded["final_fit_schedule"] == "oneCycle(max: 0.07, warmupFraction: 0.25)")
         #expect(recorded["schedule"] == "oneCycle(max: 0.05, warmupFraction: 0.25)")
         #expect(customRecorded["schedule"] == "oneCycle(max: 0.06, warmupFraction: 0.25)")
-        #expect(recorded["warm_schedule"] == "oneCycle(max: 0.05, warmupFraction: 0.15)")
+        #expect(recorded["warm_schedule"] == "oneCycle(max: 0.03, warmupFraction: 0.15)")
         #expect(customRecorded["warm_schedule"] == "oneCycle(max: 0.04, warmupFraction: 0.15)")
         // the ranking of the whole pool before the one query: every unlabeled image once, best first
         let ranking = try String(contentsOfFile: root + "/rankings/ranking-lfosa-s1-r0.csv", encoding: .utf8)

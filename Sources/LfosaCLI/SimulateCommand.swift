@@ -168,18 +168,12 @@ struct SimulateCommand: ParsableCommand {
             guard finalFitSteps >= 0 else { throw ValidationError("--final-fit-steps must be at least 0, got \(finalFitSteps)") }
             profileValue.finalFitSteps = finalFitSteps
         }
-        if let firstRoundLR {
-            guard firstRoundLR > 0 && firstRoundLR.isFinite else { throw ValidationError("--lr must be a finite number above 0, got \(firstRoundLR)") }
-            profileValue.schedule = profileValue.schedule.withPeak(firstRoundLR)
+        for (name, value) in [("--lr", firstRoundLR), ("--warm-lr", warmLR), ("--final-fit-lr", finalFitLR)] {
+            if let value, !(value > 0 && value.isFinite) { throw ValidationError("\(name) must be a finite number above 0, got \(value)") }
         }
-        if let warmLR {
-            guard warmLR > 0 && warmLR.isFinite else { throw ValidationError("--warm-lr must be a finite number above 0, got \(warmLR)") }
-            profileValue.warmSchedule = profileValue.warmSchedule.withPeak(warmLR)
-        }
-        if let finalFitLR {
-            guard finalFitLR > 0 && finalFitLR.isFinite else { throw ValidationError("--final-fit-lr must be a finite number above 0, got \(finalFitLR)") }
-            profileValue.finalFitSchedule = (profileValue.finalFitSchedule ?? profileValue.schedule).withPeak(finalFitLR)
-        }
+        if let firstRoundLR { profileValue.schedule = profileValue.schedule.withPeak(firstRoundLR) }
+        if let warmLR { profileValue.warmSchedule = profileValue.warmSchedule.withPeak(warmLR) }
+        if let finalFitLR { profileValue.finalFitSchedule = profileValue.effectiveFinalFitSchedule.withPeak(finalFitLR) }
         if profileValue.maxStepsPerRound > 0 && profileValue.minStepsPerRound > profileValue.maxStepsPerRound {
             throw ValidationError("--min-steps (\(profileValue.minStepsPerRound)) exceeds --max-steps (\(profileValue.maxStepsPerRound))")
         }
@@ -261,7 +255,7 @@ struct SimulateCommand: ParsableCommand {
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
             "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "warm_start": "\(profileValue.warmStart)",
-            "detector_classifies": "\(profileValue.detectorClassifies)", "rotation_degrees": "\(profileValue.augmentation.maxRotationDegrees)", "cutout": "\(profileValue.augmentation.cutout)", "weight_decay": "\(profileValue.weightDecay)", "final_fit_steps": "\(profileValue.finalFitSteps)", "final_fit_schedule": "\(profileValue.finalFitSchedule ?? profileValue.schedule)",
+            "detector_classifies": "\(profileValue.detectorClassifies)", "rotation_degrees": "\(profileValue.augmentation.maxRotationDegrees)", "cutout": "\(profileValue.augmentation.cutout)", "weight_decay": "\(profileValue.weightDecay)", "final_fit_steps": "\(profileValue.finalFitSteps)", "final_fit_schedule": "\(profileValue.effectiveFinalFitSchedule)",
             "schedule": "\(profileValue.schedule)", "warm_schedule": "\(profileValue.warmSchedule)", "flip_scoring": profileValue.flipScoring.rawValue,
             "flip_classification": "\(profileValue.flipAveragedClassification)",
             "pretrain_dense": "\(profileValue.pretraining?.transfersDenseLayers ?? false)",

@@ -120,7 +120,7 @@ public final class ActiveLearningLoop {
     public func finalFit(progress: (TrainingProgress) -> Void = { _ in },
                          isCancelled: () -> Bool = { false }) throws -> TrainingSummary {
         try train(fresh: true, steps: profile.finalFitSteps > 0 ? profile.finalFitSteps : nil,
-                  schedule: profile.finalFitSchedule, progress: progress, isCancelled: isCancelled)
+                  schedule: profile.effectiveFinalFitSchedule, progress: progress, isCancelled: isCancelled)
     }
 
     private func train(fresh: Bool, steps: Int?, schedule: LearningRateSchedule?, progress: (TrainingProgress) -> Void,
@@ -196,7 +196,7 @@ public final class ActiveLearningLoop {
                                        labeled: labeledItems, knownClasses: knownClasses, detector: detector,
                                        classifier: classifier, normalization: normalization,
                                        inferenceBatch: profile.inferenceBatch, flipScoring: profile.flipScoring,
-                                       queryBatch: queryBatch.map { min($0, batch, pool.count) })
+                                       queryBatch: queryBatch)
         var rng = derivedGenerator(purpose: 5)
         let selection = strategy.select(context, batch: min(batch, pool.count), rng: &rng)
         lastMixtures = selection.mixtures

@@ -51,6 +51,8 @@ public struct TrainingProfile: Sendable, Equatable {
     public var finalFitSteps: Int = 0
     /// The final fit's learning-rate schedule (nil: the first round's, `schedule`).
     public var finalFitSchedule: LearningRateSchedule? = nil
+    /// The schedule `ActiveLearningLoop.finalFit` trains with: `finalFitSchedule`, or `schedule` when nil.
+    public var effectiveFinalFitSchedule: LearningRateSchedule { finalFitSchedule ?? schedule }
 
     public init(name: String, architecture: Architecture, epochsPerRound: Int, firstRoundEpochs: Int,
                 minStepsPerRound: Int, maxStepsPerRound: Int, batchSize: Int, schedule: LearningRateSchedule,

@@ -39,6 +39,9 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: "Precision of the matrix products: fp32, bf16 (bfloat16 operands, float32 sums; Intel AMX, else fp32) fp16 (float32 training, float16 inference convolutions; AVX512-FP16, else fp32) or int8 (fp16, with 8-bit integer products in the convolutions after a ReLU; AVX512-VNNI).")
     var precision: String = MatmulPrecision.float32.rawValue
 
+    @Option(help: "Precision of the training convolutions' products where --precision trains in float32: fp32 or fp16 (forward and input gradients with float16 products; AVX512-FP16, else fp32).")
+    var trainPrecision: String = TrainingPrecision.float32.rawValue
+
     @Flag(help: "Use the Winograd F(2×2,3×3) path for 3×3 convolutions (default: cache-blocked im2col + sgemm).")
     var winograd = false
 
@@ -47,12 +50,13 @@ struct BenchEngineCommand: ParsableCommand {
             throw ValidationError("unknown architecture '\(architecture)'")
         }
         let precision = try MatmulPrecision.parse(precision)
+        let trainingPrecision = try TrainingPrecision.parse(trainPrecision).effective
         Runtime.prepareForNumerics(threads: threads)
         if let unfoldBudget, unfoldBudget > 0 { Conv2D.unfoldBudget = unfoldBudget }
         let result = EngineBenchmark.run(architecture: arch, seconds: seconds, winograd: winograd, inferBatch: max(1, inferBatch),
-                                          precision: precision)
+                                          precision: precision, trainingPrecision: trainingPrecision)
         let line = "{\"impl\":\"lfosa\",\"architecture\":\"\(arch.rawValue)\",\"threads\":\(ParallelConfiguration.workers),"
-            + "\"winograd\":\(winograd),\"matmul_precision\":\"\(precision.effective.rawValue)\",\"blas_core\":\"\(BLASKernels.coreName)\","
+            + "\"winograd\":\(winograd),\"matmul_precision\":\"\(precision.effective.rawValue)\",\"train_precision\":\"\(trainingPrecision.rawValue)\",\"blas_core\":\"\(BLASKernels.coreName)\","
             + "\"train_images_per_s\":\(String(format: "%.1f", result.train)),"
             + "\"infer_images_per_s\":\(String(format: "%.1f", result.infer))}"
         print(line)
@@ -66,9 +70,11 @@ struct BenchEngineCommand: ParsableCommand {
 /// Timing loop for the engine benchmark (the clock lives here, not in the numeric core).
 enum EngineBenchmark {
     static func run(architecture: Architecture, seconds: Double, winograd: Bool, inferBatch: Int = 256,
-                    precision: MatmulPrecision = .float32) -> (train: Double, infer: Double) {
+                    precision: MatmulPrecision = .float32,
+                    trainingPrecision: TrainingPrecision = .float32) -> (train: Double, infer: Double) {
         let net = Network.make(architecture, inputShape: [3, 32, 32], classes: 5, seed: 1)
         net.matmulPrecision = precision
+        net.trainingPrecision = trainingPrecision
         for case let conv as Conv2D in net.trunk { conv.allowsWinograd = winograd }
         var rng = SplitMix64(seed: 7)
         let trainX = Tensor(shape: [128, 3, 32, 32], data: (0..<(128 * 3072)).map { _ in rng.nextUnitFloat() })

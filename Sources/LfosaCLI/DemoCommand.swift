@@ -74,6 +74,7 @@ struct DemoCommand: ParsableCommand {
         // option values first: a bad one stops before any dataset is read or session touched
         let scoreValue = try LfOSAStrategy.Score.parse(scoring.score)
         let matmulPrecision = try MatmulPrecision.parse(scoring.precision)
+        let trainingPrecision = try scoring.trainingPrecision(for: matmulPrecision)
         guard batch > 0, (pretrainSteps ?? 0) >= 0, trainSteps > 0, trainBatch > 0, pace >= 0, pool >= 0 else {
             throw AnnotationSetup.fail("demo", "--batch, --train-steps and --train-batch must be positive, --pace, --pool and --pretrain-steps not negative")
         }
@@ -136,7 +137,7 @@ struct DemoCommand: ParsableCommand {
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
         settings.profile.flipScoring = scoring.flipScoring ?? .off
         settings.score = scoreValue
-        settings.profile = settings.profile.withMatmulPrecision(matmulPrecision)
+        settings.profile = settings.profile.withMatmulPrecision(matmulPrecision).withTrainingPrecision(trainingPrecision)
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation = try AnnotationSession(pool: train, store: store, settings: settings, groundTruth: truth,
                                                seedItems: Set(split.initialLabeled))
@@ -187,6 +188,7 @@ struct DemoCommand: ParsableCommand {
             ("recall", f(session.recall ?? 0, 4)), ("wall_s", f(Date().timeIntervalSince(wall), 1)),
             ("pool", "\(session.candidates.count)"), ("profile", "\"\(session.settings.profile.name)\""),
             ("matmul_precision", "\"\(session.settings.profile.matmulPrecision.rawValue)\""),
+            ("train_precision", "\"\(session.settings.profile.trainingPrecision.rawValue)\""),
             ("flip_scoring", "\"\(session.settings.profile.flipScoring.rawValue)\""),
             ("score", "\"\(session.settings.score.rawValue)\""),
             ("exit", "\"\(exit)\""),

@@ -76,6 +76,7 @@ struct LabelCommand: ParsableCommand {
         // option values first: a bad one stops before any dataset is read or session touched
         let scoreValue = try LfOSAStrategy.Score.parse(scoring.score)
         let matmulPrecision = try MatmulPrecision.parse(scoring.precision)
+        let trainingPrecision = try scoring.trainingPrecision(for: matmulPrecision)
         let file = try config.map { try AnnotationConfigFile.load($0) }
         guard let sourceSpec = source ?? file?.source else {
             throw AnnotationSetup.fail("label", "no SOURCE given (argument or \"source\" in --config)")
@@ -145,7 +146,7 @@ struct LabelCommand: ParsableCommand {
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
         settings.profile.flipScoring = scoring.flipScoring ?? .off
         settings.score = scoreValue
-        settings.profile = settings.profile.withMatmulPrecision(matmulPrecision)
+        settings.profile = settings.profile.withMatmulPrecision(matmulPrecision).withTrainingPrecision(trainingPrecision)
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation: AnnotationSession
         do {

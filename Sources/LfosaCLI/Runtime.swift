@@ -44,11 +44,38 @@ struct ScoringOptions: ParsableArguments {
     @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX), fp16 (float32 training, float16 convolutions when scoring; AVX512-FP16), int8 (as fp16, with 8-bit integer products in the convolutions after a ReLU; the default where the CPU has AVX512-VNNI but no AMX) or fp32.")
     var precision: String = MatmulPrecision.preferred.rawValue
 
+    @Option(help: "Precision of training's convolution products where --precision trains in float32: fp16 (the forward pass and input gradients with float16 products, each image's gradient scaled by a power of two first; weight gradients, batch norm, dense layers and the optimiser in float32; AVX512-FP16) or fp32. Default: fp16 with --precision int8 or fp16 where the CPU has AVX512-FP16, else fp32.")
+    var trainPrecision: String?
+
+    /// `--train-precision`, or its default for `matmul` (validated before anything is read).
+    func trainingPrecision(for matmul: MatmulPrecision) throws -> TrainingPrecision {
+        if let trainPrecision { return try TrainingPrecision.parse(trainPrecision) }
+        return TrainingPrecision.defaultFor(matmul)
+    }
+
     @Option(help: "What LfOSA ranks the pool by: margin (each sample's largest known logit minus its unknown logit — the MAV measured from the unknown output; default) or mav (the paper's raw MAV).")
     var score: String = LfOSAStrategy.Score.margin.rawValue
 
     @Option(help: "Which pool images are also scored mirrored, the two views' outputs averaged: off, known (those the detector predicts as a known class; 1.5–1.8× the scoring time measured), candidates (LfOSA: the top 2b of the plain ranking, both views re-scored — in float16 under int8 scoring — then ranked again; about 4b more images) or all (twice the scoring time). Default: simulate, the profile's (fast: candidates, paper: off); label and demo: off.")
     var flipScoring: FlipScoring?
+}
+
+extension TrainingPrecision {
+    /// What label, demo and simulate train with unless told: float16 under float16 or int8
+    /// scoring (`--precision fp16|int8`, their defaults where the CPU has AVX512-FP16 or VNNI but no AMX)
+    /// where the CPU runs it, float32 otherwise — `--precision fp32` means float32 throughout.
+    static func defaultFor(_ matmul: MatmulPrecision) -> TrainingPrecision {
+        let scoresInHalf = matmul.effective == .float16Inference || matmul.effective == .int8Inference
+        return scoresInHalf ? TrainingPrecision.preferred : .float32
+    }
+
+    /// `--train-precision` values: fp32 or fp16.
+    static func parse(_ text: String) throws -> TrainingPrecision {
+        guard let p = TrainingPrecision(rawValue: text) else {
+            throw ValidationError("unknown training precision '\(text)' (fp32 or fp16)")
+        }
+        return p
+    }
 }
 
 extension MatmulPrecision {

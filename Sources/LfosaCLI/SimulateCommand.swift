@@ -131,6 +131,7 @@ struct SimulateCommand: ParsableCommand {
         Runtime.prepareForNumerics(threads: threads)
         guard var profileValue = TrainingProfile.named(profile) else { throw ValidationError("unknown profile '\(profile)' (fast, paper)") }
         let matmulPrecision = try MatmulPrecision.parse(scoring.precision)
+        let trainingPrecision = try scoring.trainingPrecision(for: matmulPrecision)
         let scoreValue = try LfOSAStrategy.Score.parse(scoring.score)
         if let minSteps {
             guard minSteps >= 0 else { throw ValidationError("--min-steps must be at least 0, got \(minSteps)") }
@@ -222,7 +223,7 @@ struct SimulateCommand: ParsableCommand {
         if let detectorClassifies { profileValue.detectorClassifies = detectorClassifies }
         if let flipScoring = scoring.flipScoring { profileValue.flipScoring = flipScoring }
         if let flipClassification { profileValue.flipAveragedClassification = flipClassification }
-        profileValue = profileValue.withMatmulPrecision(matmulPrecision)
+        profileValue = profileValue.withMatmulPrecision(matmulPrecision).withTrainingPrecision(trainingPrecision)
         var setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,
                                       rounds: rounds, profile: profileValue, temperature: temperature, threshold: threshold)
         setting.score = scoreValue
@@ -259,7 +260,7 @@ struct SimulateCommand: ParsableCommand {
             "schedule": "\(profileValue.schedule)", "warm_schedule": "\(profileValue.warmSchedule)", "flip_scoring": profileValue.flipScoring.rawValue,
             "flip_classification": "\(profileValue.flipAveragedClassification)",
             "pretrain_dense": "\(profileValue.pretraining?.transfersDenseLayers ?? false)",
-            "matmul_precision": profileValue.matmulPrecision.rawValue,
+            "matmul_precision": profileValue.matmulPrecision.rawValue, "train_precision": profileValue.trainingPrecision.rawValue,
             "pretrain_seconds": String(format: "%.1f", pretrainSeconds), "pretrain_cached": "\(pretrainCached)",
             "strategies": kinds.map(\.rawValue).joined(separator: ","), "seeds": seedList.map(String.init).joined(separator: ","),
         ]

@@ -14,6 +14,7 @@ enum TrunkCache {
             + "\(pretraining.maxLearningRate) \(pretraining.momentum) \(pretraining.weightDecay) \(pretraining.seed) "
             + "threads \(ParallelConfiguration.workers)"
             + (pretraining.matmulPrecision == .float32 ? "" : " \(pretraining.matmulPrecision.rawValue)")
+            + (pretraining.trainingPrecision == .float32 ? "" : " training \(pretraining.trainingPrecision.rawValue)")
         h = ContentHash.xxh64(Array(settings.utf8), seed: h)
         return ContentHash.hex(h)
     }

@@ -268,6 +268,7 @@ public final class ActiveLearningLoop {
         var g = derivedGenerator(purpose: purpose)
         let net = Network.make(profile.architecture, inputShape: source.imageShape, classes: classes, dropout: dropout, seed: g.next())
         net.matmulPrecision = profile.matmulPrecision
+        net.trainingPrecision = profile.trainingPrecision
         if profile.warmStart, let previous, previous.classes == classes {
             net.copyWeights(from: previous)
         } else if let trunk = pretrainedTrunk {

@@ -21,6 +21,8 @@ public struct RotationPretraining: Sendable, Equatable, Codable {
     public var transfersDenseLayers: Bool
     /// Precision of the pretraining network's matrix products.
     public var matmulPrecision: MatmulPrecision = .float32
+    /// Precision of its convolutions' training products (see `TrainingPrecision`).
+    public var trainingPrecision: TrainingPrecision = .float32
 
     public init(steps: Int, batchSize: Int = 128, maxLearningRate: Float = 0.05, momentum: Float = 0.9,
                 weightDecay: Float = 5e-4, seed: UInt64 = 0x524F_544E, transfersDenseLayers: Bool = false) {
@@ -52,6 +54,7 @@ public struct RotationPretraining: Sendable, Equatable, Codable {
         var rng = SplitMix64(seed: seed)
         let net = Network.make(architecture, inputShape: source.imageShape, classes: r, seed: rng.next())
         net.matmulPrecision = matmulPrecision
+        net.trainingPrecision = trainingPrecision
         let perStep = max(1, batchSize / r)
         let normalization = Normalization.centered(channels: source.channels)
         var order = indices

@@ -44,6 +44,9 @@ public struct TrainingProfile: Sendable, Equatable {
     public var flipAveragedClassification: Bool = false
     /// Precision of the networks' matrix products (training and scoring); see `MatmulPrecision`.
     public var matmulPrecision: MatmulPrecision = .float32
+    /// Precision of training's convolution products where `matmulPrecision` trains in float32
+    /// (see `TrainingPrecision`).
+    public var trainingPrecision: TrainingPrecision = .float32
     /// Optimiser steps of `ActiveLearningLoop.finalFit`: after the last query the networks are
     /// initialised afresh (from the pretrained trunk when there is one) and trained this long on
     /// everything labeled, with `finalFitSchedule` — instead of one more warm round
@@ -137,6 +140,15 @@ public struct TrainingProfile: Sendable, Equatable {
         p.matmulPrecision = precision.effective
         p.inferenceBatch = Self.inferenceBatch(for: precision.effective)
         p.pretraining?.matmulPrecision = precision.effective.training   // only trains: the same trunk as float32's under fp16
+        return p
+    }
+
+    /// The profile with every network's training convolutions — detector, classifier and the
+    /// pretrained trunk's — at `precision` (as far as this machine can: `TrainingPrecision.effective`).
+    public func withTrainingPrecision(_ precision: TrainingPrecision) -> TrainingProfile {
+        var p = self
+        p.trainingPrecision = precision.effective
+        p.pretraining?.trainingPrecision = precision.effective
         return p
     }
 

@@ -1,5 +1,7 @@
-// Inference-only "same" convolution with float16 products (AVX512-FP16), for CPUs that have it
-// but no AMX (see include/lfosa_kernels.h).
+// "Same" convolution with float16 products (AVX512-FP16), for CPUs that have it but no AMX (see
+// include/lfosa_kernels.h): inference, and training's forward pass and input gradient under
+// `TrainingPrecision.float16` (each image scaled by a power of two first, so that gradients far
+// below float16's normal range keep their digits).
 //
 // The layout of f32_conv.c's forward kernel in half precision: each image is copied once into
 // float16 planes of its own width with kh/2 zero rows above and below; output pixel q and kernel
@@ -20,6 +22,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -92,17 +95,40 @@ static uint32_t *f16_masks_table(const f16_geom *g) {
 
 // Image n of x [cin, ntotal, h, w] → float16 planes (first pixel of plane c at c·plane + kh/2·w,
 // after HGUARD halves); `clear` zeroes the padding rows and guards first.
-F16_TARGET static void f16_fill(const f16_geom *g, const float *x, int ntotal, int n, _Float16 *dst, int clear) {
+F16_TARGET static void f16_fill(const f16_geom *g, const float *x, int ntotal, int n, _Float16 *dst, int clear, float scale) {
     size_t hw = (size_t)g->hw;
     if (clear) memset(dst, 0, sizeof(_Float16) * (size_t)g->image);
+    __m512 s = _mm512_set1_ps(scale);
     for (int c = 0; c < g->cin; c++) {
         const float *src = x + ((size_t)c * ntotal + n) * hw;
         _Float16 *d = dst + HGUARD + (size_t)c * g->plane + (g->kh / 2) * g->w;
         size_t i = 0;
         for (; i + 16 <= hw; i += 16)
-            _mm256_storeu_si256((__m256i *)(d + i), _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
-        for (; i < hw; i++) d[i] = (_Float16)src[i];
+            _mm256_storeu_si256((__m256i *)(d + i),
+                                _mm512_cvtps_ph(_mm512_mul_ps(_mm512_loadu_ps(src + i), s), _MM_FROUND_TO_NEAREST_INT));
+        for (; i < hw; i++) d[i] = (_Float16)(src[i] * scale);
     }
+}
+
+// The power of two that brings image n's largest magnitude into [2^9, 2^10) (1 when it is 0 or
+// not finite): float16 keeps 11 significant bits from there down to 2^-14 (normal range).
+F16_TARGET static float f16_autoscale(const f16_geom *g, const float *x, int ntotal, int n) {
+    size_t hw = (size_t)g->hw;
+    __m512 m = _mm512_setzero_ps();
+    float tail = 0;
+    for (int c = 0; c < g->cin; c++) {
+        const float *src = x + ((size_t)c * ntotal + n) * hw;
+        size_t i = 0;
+        for (; i + 16 <= hw; i += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(src + i)));
+        for (; i < hw; i++) { float a = src[i] < 0 ? -src[i] : src[i]; tail = a > tail ? a : tail; }
+    }
+    float mx = _mm512_reduce_max_ps(m);
+    if (tail > mx) mx = tail;
+    if (!(mx > 0) || mx > 3.0e38f) return 1.0f;
+    int e;
+    frexpf(mx, &e);                 // mx = f·2^e, f in [0.5, 1): mx in [2^(e−1), 2^e)
+    if (e < -110) e = -110;         // at most 2^120, so that 1/scale stays a normal float
+    return ldexpf(1.0f, 10 - e);    // mx·scale in [2^9, 2^10)
 }
 
 // Widens the 16 half accumulators (8 channels × 2 vectors of 32 lanes) into acc [8][64] floats:
@@ -146,7 +172,8 @@ F16_TARGET static inline __attribute__((always_inline)) __m512 f16_pool_block(co
 F16_TARGET static inline __attribute__((always_inline)) void f16_block_body(const _Float16 *p, const int32_t *rows, int nrows, int kw,
                                                                  const uint32_t *mb, const uint32_t *w, float *acc,
                                                                  float *out, size_t ldc, int jn, const uint32_t keep[4], __mmask16 *bad,
-                                                                 const float *pscale, const float *pshift, int pw, int relu) {
+                                                                 const float *pscale, const float *pshift, int pw, int relu,
+                                                                 float unscale) {
     __m512h c0[HCO], c1[HCO];
     for (int j = 0; j < HCO; j++) { c0[j] = _mm512_setzero_ph(); c1[j] = _mm512_setzero_ph(); }
     int first = 1;
@@ -179,7 +206,8 @@ F16_TARGET static inline __attribute__((always_inline)) void f16_block_body(cons
     }
     for (int j = 0; j < jn; j++)
         for (int v = 0; v < 4; v++) {
-            __m512 y = _mm512_load_ps(acc + j * 64 + 16 * v), d = _mm512_sub_ps(y, y);   // NaN where y is not finite
+            __m512 y = _mm512_mul_ps(_mm512_load_ps(acc + j * 64 + 16 * v), _mm512_set1_ps(unscale));
+            __m512 d = _mm512_sub_ps(y, y);   // NaN where y is not finite
             *bad |= _mm512_mask_cmp_ps_mask((__mmask16)keep[v], d, d, _CMP_UNORD_Q);
             _mm512_mask_storeu_ps(out + (size_t)j * ldc + 16 * v, (__mmask16)keep[v], y);
         }
@@ -187,20 +215,22 @@ F16_TARGET static inline __attribute__((always_inline)) void f16_block_body(cons
 
 F16_TARGET static void f16_block_3(const _Float16 *p, const int32_t *rows, int nrows, const uint32_t *mb, const uint32_t *w,
                                    float *acc, float *out, size_t ldc, int jn, const uint32_t keep[4], __mmask16 *bad,
-                                   const float *pscale, const float *pshift, int pw, int relu) {
-    f16_block_body(p, rows, nrows, 3, mb, w, acc, out, ldc, jn, keep, bad, pscale, pshift, pw, relu);
+                                   const float *pscale, const float *pshift, int pw, int relu, float unscale) {
+    f16_block_body(p, rows, nrows, 3, mb, w, acc, out, ldc, jn, keep, bad, pscale, pshift, pw, relu, unscale);
 }
 
 F16_TARGET static void f16_block_any(const _Float16 *p, const int32_t *rows, int nrows, int kw, const uint32_t *mb,
                                      const uint32_t *w, float *acc, float *out, size_t ldc, int jn, const uint32_t keep[4],
-                                     __mmask16 *bad, const float *pscale, const float *pshift, int pw, int relu) {
-    f16_block_body(p, rows, nrows, kw, mb, w, acc, out, ldc, jn, keep, bad, pscale, pshift, pw, relu);
+                                     __mmask16 *bad, const float *pscale, const float *pshift, int pw, int relu,
+                                     float unscale) {
+    f16_block_body(p, rows, nrows, kw, mb, w, acc, out, ldc, jn, keep, bad, pscale, pshift, pw, relu, unscale);
 }
 
 // Both entry points: plain (scale == NULL: out [cout, ldc] full-resolution) or pooled (out
 // [cout, ntotal, h/2, w/2]).
 F16_TARGET static int f16_conv(int cout, int cin, int kh, int kw, int ntotal, int h, int w, const float *x, int n0, int n1,
-                               const float *weight, float *out, int ldc, const float *scale, const float *shift, int relu) {
+                               const float *weight, float *out, int ldc, const float *scale, const float *shift, int relu,
+                               float in_scale) {
     if (n1 <= n0) return 0;
     __mmask16 bad = 0;
     f16_geom g = f16_geometry(cout, cin, kh, kw, h, w);
@@ -226,7 +256,8 @@ F16_TARGET static int f16_conv(int cout, int cin, int kh, int kw, int ntotal, in
             }
     const _Float16 *p0 = planes + HGUARD + (kh / 2) * w;
     for (int n = n0; n < n1; n++) {
-        f16_fill(&g, x, ntotal, n, planes, n == n0);
+        float image_scale = in_scale > 0 ? in_scale : f16_autoscale(&g, x, ntotal, n);   // powers of two: exact
+        f16_fill(&g, x, ntotal, n, planes, n == n0, image_scale);
         float *on = out + (size_t)n * (scale ? g.hw / 4 : g.hw);
         size_t ld = scale ? (size_t)ntotal * (g.hw / 4) : (size_t)ldc;
         for (int cb = 0; cb < cob; cb++) {
@@ -242,8 +273,9 @@ F16_TARGET static int f16_conv(int cout, int cin, int kh, int kw, int ntotal, in
                 const uint32_t *mb = masks + (size_t)b * kw * 2;
                 float *ob = on + (size_t)cb * HCO * ld + (scale ? 16 : 64) * b;
                 const float *sc = scale ? scale + cb * HCO : NULL, *sh = scale ? shift + cb * HCO : NULL;
-                if (kw == 3) f16_block_3(p0 + 64 * b, rows, cin * kh, mb, wb, acc, ob, ld, jn, keep, &bad, sc, sh, w, relu);
-                else f16_block_any(p0 + 64 * b, rows, cin * kh, kw, mb, wb, acc, ob, ld, jn, keep, &bad, sc, sh, w, relu);
+                if (kw == 3) f16_block_3(p0 + 64 * b, rows, cin * kh, mb, wb, acc, ob, ld, jn, keep, &bad, sc, sh, w, relu, 1.0f / image_scale);
+                else f16_block_any(p0 + 64 * b, rows, cin * kh, kw, mb, wb, acc, ob, ld, jn, keep, &bad, sc, sh, w, relu,
+                                   1.0f / image_scale);
             }
         }
     }
@@ -252,7 +284,13 @@ F16_TARGET static int f16_conv(int cout, int cin, int kh, int kw, int ntotal, in
 
 int lfosa_f16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
                                 const float *x, int n0, int n1, const float *weight, float *out, int ldc) {
-    return f16_conv(cout, cin, kh, kw, ntotal, h, w, x, n0, n1, weight, out, ldc, NULL, NULL, 0);
+    return f16_conv(cout, cin, kh, kw, ntotal, h, w, x, n0, n1, weight, out, ldc, NULL, NULL, 0, 1.0f);
+}
+
+int lfosa_f16_conv_same_forward_scaled(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                       const float *x, int n0, int n1, const float *weight, float *out, int ldc,
+                                       float scale) {
+    return f16_conv(cout, cin, kh, kw, ntotal, h, w, x, n0, n1, weight, out, ldc, NULL, NULL, 0, scale);
 }
 
 int lfosa_f16_conv_same_pool_supported(int h, int w, int kh, int kw) {
@@ -262,7 +300,7 @@ int lfosa_f16_conv_same_pool_supported(int h, int w, int kh, int kw) {
 int lfosa_f16_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
                                      const float *x, int n0, int n1, const float *weight,
                                      const float *scale, const float *shift, int relu, float *out) {
-    return f16_conv(cout, cin, kh, kw, ntotal, h, w, x, n0, n1, weight, out, 0, scale, shift, relu);
+    return f16_conv(cout, cin, kh, kw, ntotal, h, w, x, n0, n1, weight, out, 0, scale, shift, relu, 1.0f);
 }
 
 #else
@@ -272,6 +310,13 @@ int lfosa_f16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, i
                                 const float *x, int n0, int n1, const float *weight, float *out, int ldc) {
     (void)cout; (void)cin; (void)kh; (void)kw; (void)ntotal; (void)h; (void)w; (void)x; (void)n0; (void)n1;
     (void)weight; (void)out; (void)ldc;
+    abort();
+}
+int lfosa_f16_conv_same_forward_scaled(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                       const float *x, int n0, int n1, const float *weight, float *out, int ldc,
+                                       float scale) {
+    (void)cout; (void)cin; (void)kh; (void)kw; (void)ntotal; (void)h; (void)w; (void)x; (void)n0; (void)n1;
+    (void)weight; (void)out; (void)ldc; (void)scale;
     abort();
 }
 int lfosa_f16_conv_same_pool_supported(int h, int w, int kh, int kw) { (void)h; (void)w; (void)kh; (void)kw; return 0; }

@@ -13,10 +13,12 @@ import LfosaKernels
 /// as the forward of the rotated kernel, and the weight gradient, none unfolding anything.
 /// 3×3 stride-1 padding-1 convolutions can take the Winograd F(2×2, 3×3) path instead
 /// (`allowsWinograd`), forward and backward.
-public final class Conv2D: Layer, MatmulPrecisionSettable {
+public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSettable {
     public var computesInputGradient = true
     /// Precision of the products (the Winograd path always runs float32).
     public var matmulPrecision = MatmulPrecision.float32
+    /// float16 forward and input-gradient products in training (see `TrainingPrecision`).
+    public var trainingPrecision = TrainingPrecision.float32
     public let inputChannels: Int
     public let outputChannels: Int
     public let kernelHeight: Int
@@ -86,7 +88,7 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                     }
                     return
                 }
-                if mode != .training, runsFloat16(h: h, w: w, ho: ho, wo: wo) {
+                if mode != .training ? runsFloat16(h: h, w: w, ho: ho, wo: wo) : trainsFloat16(h: h, w: w, ho: ho, wo: wo) {
                     // float16 products; a sum beyond float16's range (reported by any worker)
                     // sends the layer back to the float32 kernel below.
                     let overflow = x.data.withUnsafeBufferPointer { xp -> Bool in
@@ -238,6 +240,14 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
             && lfosa_f16_conv_same_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
     }
 
+    /// Whether training runs this layer's forward and input-gradient convolutions in float16
+    /// for an `h × w` input: `TrainingPrecision.float16` on a CPU with AVX512-FP16, a "same"
+    /// convolution the float32 direct kernel takes (so never under bfloat16).
+    private func trainsFloat16(h: Int, w: Int, ho: Int, wo: Int) -> Bool {
+        trainingPrecision == .float16 && allowsDirectFloat16 && directKernel(h: h, w: w, ho: ho, wo: wo) == .float32
+            && lfosa_f16_conv_same_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
+    }
+
     /// The implicit-GEMM "same"-convolution kernels (LfosaKernels): forward (and, with the
     /// kernel rotated, the input gradient) and the weight gradient, in one precision.
     enum DirectKernel {
@@ -376,6 +386,9 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
         // Direct kernels: the input gradient of a "same" convolution is the "same" convolution
         // of g with the kernel flipped and its channel axes swapped.
         let flipped = direct && needInput ? flippedWeight() : []
+        // float16 training: each image's g scaled by a power of two that puts its largest
+        // magnitude near 2^10 before it is rounded to float16 (the kernel divides the sums by it again).
+        let halfGradient = direct && needInput && trainsFloat16(h: h, w: w, ho: ho, wo: wo)
         let weightCount = weight.count
         // One weight-gradient accumulator per worker, summed in worker order afterwards.
         var partials = [Float](repeating: 0, count: maxWorkers * weightCount)
@@ -409,6 +422,15 @@ public final class Conv2D: Layer, MatmulPrecisionSettable {
                                 }
                                 guard needInput else { return }
                                 if let directKernel {
+                                    if halfGradient {
+                                        let overflow = flipped.withUnsafeBufferPointer { fp in
+                                            lfosa_f16_conv_same_forward_scaled(
+                                                Int32(inputChannels), Int32(outputChannels), Int32(kernelHeight),
+                                                Int32(kernelWidth), Int32(n), Int32(h), Int32(w), gp.baseAddress, Int32(n0),
+                                                Int32(n1), fp.baseAddress, dxp.baseAddress, Int32(cols), 0) != 0
+                                        }
+                                        if !overflow { return }
+                                    }
                                     flipped.withUnsafeBufferPointer { fp in
                                         directKernel.forward(
                                             Int32(inputChannels), Int32(outputChannels), Int32(kernelHeight),

@@ -29,6 +29,12 @@ public final class Network {
         didSet { for case let layer as MatmulPrecisionSettable in layers { layer.matmulPrecision = matmulPrecision } }
     }
 
+    /// Precision of the convolutions' training products (see `TrainingPrecision`); float32
+    /// unless set.
+    public var trainingPrecision: TrainingPrecision = .float32 {
+        didSet { for case let layer as TrainingPrecisionSettable in layers { layer.trainingPrecision = trainingPrecision } }
+    }
+
     public var layers: [Layer] { trunk + [head] }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var buffers: [Buffer] { layers.flatMap(\.buffers) }

@@ -98,6 +98,33 @@ public protocol MatmulPrecisionSettable: AnyObject {
     var matmulPrecision: MatmulPrecision { get set }
 }
 
+/// Precision of training's convolution products where they would otherwise run in float32
+/// (`MatmulPrecision.training == .float32`; under bfloat16 the bfloat16 kernels train).
+public enum TrainingPrecision: String, Sendable, CaseIterable, Codable {
+    case float32 = "fp32"
+    /// The "same" convolutions' forward pass and input gradient with float16 products
+    /// (AVX512-FP16, `lfosa_f16_conv_same_forward_scaled`): inputs and weights rounded to
+    /// float16, each image's gradient scaled by a power of two first so its largest value sits
+    /// near 2^10, products summed in float16 over at most 48 terms and those sums in float32. The
+    /// weight gradients, batch norm, dense layers and the optimiser stay float32 (the weights
+    /// themselves are float32 and rounded for each product pass). A layer whose float16 result
+    /// is not finite is redone in float32.
+    case float16 = "fp16"
+
+    /// float16 where the CPU has AVX512-FP16 and no AMX (where it has AMX, bfloat16 trains).
+    public static var preferred: TrainingPrecision {
+        MatmulPrecision.float16Available && !MatmulPrecision.bfloat16Available ? .float16 : .float32
+    }
+
+    /// What training actually runs at here: float32 when the CPU lacks AVX512-FP16.
+    public var effective: TrainingPrecision { self == .float16 && !MatmulPrecision.float16Available ? .float32 : self }
+}
+
+/// Layers with convolutions that can train at `TrainingPrecision.float16`.
+public protocol TrainingPrecisionSettable: AnyObject {
+    var trainingPrecision: TrainingPrecision { get set }
+}
+
 /// Every matrix product of the numeric core, through OpenBLAS kept single-threaded.
 ///
 /// OpenBLAS's results depend on its thread count (it splits the products differently), and

@@ -1,6 +1,6 @@
 /// ResNet basic block on channel-major maps: conv3×3(stride)–BN–ReLU–conv3×3–BN, plus the
 /// shortcut (identity, or conv1×1(stride)–BN when the shape changes), then ReLU.
-public final class ResidualBlock: Layer, MatmulPrecisionSettable {
+public final class ResidualBlock: Layer, MatmulPrecisionSettable, TrainingPrecisionSettable {
     public var computesInputGradient = true {
         didSet { /* inner layers always produce input gradients; the block sums them */ }
     }
@@ -10,6 +10,9 @@ public final class ResidualBlock: Layer, MatmulPrecisionSettable {
     private var outputMask: [Float] = []
     public var matmulPrecision: MatmulPrecision = .float32 {
         didSet { for conv in [conv1, conv2] + (shortcutConv.map { [$0] } ?? []) { conv.matmulPrecision = matmulPrecision } }
+    }
+    public var trainingPrecision: TrainingPrecision = .float32 {
+        didSet { for conv in [conv1, conv2] + (shortcutConv.map { [$0] } ?? []) { conv.trainingPrecision = trainingPrecision } }
     }
 
     public init(name: String, inputChannels: Int, outputChannels: Int, stride: Int, rng: inout SplitMix64) {

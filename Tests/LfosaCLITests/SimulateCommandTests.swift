@@ -55,21 +55,40 @@ import LfosaNumerics
         #expect(((bf16Settings as? [String: Any])?["settings"] as? [String: String])?["matmul_precision"] == (native ? "bf16" : "fp32"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == (native ? 2 : 1))
         #expect(recorded["matmul_precision"] == "fp32")   // args ask for fp32
-        // float16 and int8 inference: training runs in float32, so the float32 run's trunk is
-        // reused; the precision recorded is what ran here
+        // float16 and int8 inference: training convolutions in float16 where the CPU has
+        // AVX512-FP16 (their default), so one trunk of their own, shared; the precision recorded
+        // is what ran here
+        let halfTrains = MatmulPrecision.float16Available && !native ? "fp16" : "fp32"
+        let trunksNow = (native ? 2 : 1) + (halfTrains == "fp16" ? 1 : 0)
         for (precision, ran) in [("fp16", MatmulPrecision.float16Inference.effective.rawValue),
                                  ("int8", MatmulPrecision.int8Inference.effective.rawValue)] {
             let out = root + "/out-" + precision
             let run = try runLfosa(args.map { $0 == root + "/out" ? out : ($0 == "fp32" ? precision : $0) }, timeout: 120,
                                    environment: env)
             #expect(run.status == 0, "stderr: \(run.stderr)")
-            #expect(run.stdout.contains("loaded from the cache"))
+            #expect(run.stdout.contains("loaded from the cache") == (precision == "int8" || halfTrains == "fp32"))
             let settings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json")))
             #expect(((settings as? [String: Any])?["settings"] as? [String: String])?["matmul_precision"] == ran)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == (native ? 2 : 1))
+            #expect(((settings as? [String: Any])?["settings"] as? [String: String])?["train_precision"] == halfTrains)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == trunksNow)
         }
         #expect(MatmulPrecision.int8Inference.effective == (MatmulPrecision.int8Available ? .int8Inference
                                                              : MatmulPrecision.float16Inference.effective))
+        // float16 training: under --precision fp32 training stays float32 unless asked; asked for,
+        // it is recorded and shares the float16-trained trunk above
+        #expect(recorded["train_precision"] == "fp32")
+        let halfTraining = try runLfosa(args.map { $0 == root + "/out" ? root + "/out-f16t" : $0 } + ["--train-precision", "fp16"],
+                                        timeout: 120, environment: env)
+        #expect(halfTraining.status == 0, "stderr: \(halfTraining.stderr)")
+        let halfSettings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-f16t/results.json")))
+        let halfRan = MatmulPrecision.float16Available ? "fp16" : "fp32"
+        #expect(((halfSettings as? [String: Any])?["settings"] as? [String: String])?["train_precision"] == halfRan)
+        #expect(halfTraining.stdout.contains("loaded from the cache") == (halfRan == "fp32" || halfTrains == "fp16"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count
+                == (native ? 2 : 1) + (halfRan == "fp16" ? 1 : 0))
+        let badTraining = try runLfosa(["simulate", root + "/images", "--train-precision", "bf16"], timeout: 60, environment: env)
+        #expect(badTraining.status != 0)
+        #expect(badTraining.stderr.split(separator: "\n").first == "Error: unknown training precision 'bf16' (fp32 or fp16)")
 
         let badPrecision = try runLfosa(["simulate", root + "/images", "--precision", "fp8"], timeout: 60, environment: env)
         #expect(badPrecision.status != 0)

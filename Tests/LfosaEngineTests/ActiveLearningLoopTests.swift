@@ -175,6 +175,31 @@ struct ActiveLearningLoopTests {
         #expect(a == b)
     }
 
+    /// `TrainingProfile.withTrainingPrecision` reaches the trunk's settings and every network the
+    /// loop trains; a float16-trained run is as reproducible as a float32 one and differs from it
+    /// only where the CPU runs float16 (AVX512-FP16).
+    @Test func float16TrainingReachesTheNetworksAndRepeats() throws {
+        var base = Self.tinyProfile
+        base.pretraining = RotationPretraining(steps: 2)
+        let half = base.withTrainingPrecision(.float16)
+        #expect(half.trainingPrecision == TrainingPrecision.float16.effective)
+        #expect(half.pretraining?.trainingPrecision == TrainingPrecision.float16.effective)
+        #expect(base.withTrainingPrecision(.float32).pretraining?.trainingPrecision == .float32)
+        func run(_ profile: TrainingProfile) throws -> (queries: [Int], network: Network) {
+            var plain = profile
+            plain.pretraining = nil
+            let (loop, _) = Self.makeLoop(.lfosa, profile: plain)
+            try loop.retrain()
+            return (try loop.nextQuery(batch: 12).map(\.index), loop.detector!)
+        }
+        let a = try run(half), b = try run(half), single = try run(base)
+        #expect(a.queries == b.queries)
+        #expect(a.network.parameters.map(\.value) == b.network.parameters.map(\.value))
+        #expect(a.network.trunk.compactMap { $0 as? Conv2D }.allSatisfy { $0.trainingPrecision == half.trainingPrecision })
+        let differs = a.network.parameters.map(\.value) != single.network.parameters.map(\.value)
+        #expect(differs == MatmulPrecision.float16Available)
+    }
+
     @Test func snapshotRebuildsTheSameSets() throws {
         let (loop, labels) = Self.makeLoop(.random)
         try loop.retrain()

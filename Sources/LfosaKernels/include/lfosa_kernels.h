@@ -114,6 +114,13 @@ int lfosa_f16_conv_same_supported(int h, int w, int kh, int kw);
 // when an output is not finite (a sum beyond float16's range): the caller redoes it in float32.
 int lfosa_f16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
                                 const float *x, int n0, int n1, const float *weight, float *out, int ldc);
+// The same with each image's input multiplied by a scale before it is rounded to float16 and its
+// outputs divided by it: `scale` when > 0, else (0) the power of two that brings the image's
+// largest magnitude into [2^9, 2^10) — training's gradients, whose values would otherwise lose
+// digits or vanish below float16's normal range (2^-14). Returns 1 as above.
+int lfosa_f16_conv_same_forward_scaled(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                       const float *x, int n0, int n1, const float *weight, float *out, int ldc,
+                                       float scale);
 // Whether lfosa_f16_conv_same_pool_forward handles this plane: as above, w 8, 16 or 32, h even.
 int lfosa_f16_conv_same_pool_supported(int h, int w, int kh, int kw);
 // Inference: that float16 convolution, then lfosa_bf16_conv_same_pool_forward's epilogue (per

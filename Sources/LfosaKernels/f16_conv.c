@@ -257,6 +257,7 @@ F16_TARGET static int f16_conv(int cout, int cin, int kh, int kw, int ntotal, in
     const _Float16 *p0 = planes + HGUARD + (kh / 2) * w;
     for (int n = n0; n < n1; n++) {
         float image_scale = in_scale > 0 ? in_scale : f16_autoscale(&g, x, ntotal, n);   // powers of two: exact
+        float unscale = 1.0f / image_scale;
         f16_fill(&g, x, ntotal, n, planes, n == n0, image_scale);
         float *on = out + (size_t)n * (scale ? g.hw / 4 : g.hw);
         size_t ld = scale ? (size_t)ntotal * (g.hw / 4) : (size_t)ldc;
@@ -273,9 +274,8 @@ F16_TARGET static int f16_conv(int cout, int cin, int kh, int kw, int ntotal, in
                 const uint32_t *mb = masks + (size_t)b * kw * 2;
                 float *ob = on + (size_t)cb * HCO * ld + (scale ? 16 : 64) * b;
                 const float *sc = scale ? scale + cb * HCO : NULL, *sh = scale ? shift + cb * HCO : NULL;
-                if (kw == 3) f16_block_3(p0 + 64 * b, rows, cin * kh, mb, wb, acc, ob, ld, jn, keep, &bad, sc, sh, w, relu, 1.0f / image_scale);
-                else f16_block_any(p0 + 64 * b, rows, cin * kh, kw, mb, wb, acc, ob, ld, jn, keep, &bad, sc, sh, w, relu,
-                                   1.0f / image_scale);
+                if (kw == 3) f16_block_3(p0 + 64 * b, rows, cin * kh, mb, wb, acc, ob, ld, jn, keep, &bad, sc, sh, w, relu, unscale);
+                else f16_block_any(p0 + 64 * b, rows, cin * kh, kw, mb, wb, acc, ob, ld, jn, keep, &bad, sc, sh, w, relu, unscale);
             }
         }
     }

@@ -233,18 +233,24 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
     var allowsDirectInt8 = true
 
     /// Whether this layer's inference runs the float16 kernel for an `h × w` input: products at
-    /// `.float16Inference` on a CPU with AVX512-FP16, a "same" convolution the float32 direct
-    /// kernel takes (training keeps that kernel).
+    /// `.float16Inference` (or int8's leftovers) on a CPU with AVX512-FP16 (training keeps the
+    /// float32 kernel unless `trainsFloat16`).
     private func runsFloat16(h: Int, w: Int, ho: Int, wo: Int) -> Bool {
-        matmulPrecision.effective.float16Convolutions && allowsDirectFloat16 && directKernel(h: h, w: w, ho: ho, wo: wo) == .float32
-            && lfosa_f16_conv_same_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
+        matmulPrecision.effective.float16Convolutions && float16KernelTakes(h: h, w: w, ho: ho, wo: wo)
     }
 
     /// Whether training runs this layer's forward and input-gradient convolutions in float16
-    /// for an `h × w` input: `TrainingPrecision.float16` on a CPU with AVX512-FP16, a "same"
-    /// convolution the float32 direct kernel takes (so never under bfloat16).
+    /// for an `h × w` input: `TrainingPrecision.float16` on a CPU with AVX512-FP16 (never under
+    /// bfloat16, whose direct kernel takes precedence).
     private func trainsFloat16(h: Int, w: Int, ho: Int, wo: Int) -> Bool {
-        trainingPrecision == .float16 && allowsDirectFloat16 && directKernel(h: h, w: w, ho: ho, wo: wo) == .float32
+        trainingPrecision == .float16 && float16KernelTakes(h: h, w: w, ho: ho, wo: wo)
+    }
+
+    /// Whether the float16 kernel can stand in for this layer's float32 direct kernel on an
+    /// `h × w` input: allowed, a "same" convolution the float32 direct kernel takes, and a plane
+    /// and kernel `f16_conv.c` handles on this CPU.
+    private func float16KernelTakes(h: Int, w: Int, ho: Int, wo: Int) -> Bool {
+        allowsDirectFloat16 && directKernel(h: h, w: w, ho: ho, wo: wo) == .float32
             && lfosa_f16_conv_same_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
     }
 

@@ -89,7 +89,12 @@ enum EngineBenchmark {
             sgd.step(net.parameters)
         }
         let train = timed(images: 128, seconds: seconds, step)
-        let inferX = Tensor(shape: [inferBatch, 3, 32, 32], data: (0..<(inferBatch * 3072)).map { _ in rng.nextUnitFloat() })
+        // scored as the pool is: random 8-bit pixels, normalised as makeBatch does, the encoding known
+        let normalization = Normalization.centered(channels: 3)
+        net.pixelEncoding = normalization.pixelEncoding
+        let pixels = ImageBatchSource(channels: 3, height: 32, width: 32,
+                                      pixels: (0..<(inferBatch * 3072)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+        let inferX = makeBatch(from: pixels, indices: Array(0..<inferBatch), augmentation: .none, normalization: normalization, rng: &rng)
         var sink: Float = 0
         let infer = timed(images: inferBatch, seconds: seconds) { sink += net.forward(inferX, mode: .inference).data[0] }
         if sink.isNaN { print("") }

@@ -269,6 +269,7 @@ public final class ActiveLearningLoop {
         let net = Network.make(profile.architecture, inputShape: source.imageShape, classes: classes, dropout: dropout, seed: g.next())
         net.matmulPrecision = profile.matmulPrecision
         net.trainingPrecision = profile.trainingPrecision
+        net.pixelEncoding = normalization.pixelEncoding
         if profile.warmStart, let previous, previous.classes == classes {
             net.copyWeights(from: previous)
         } else if let trunk = pretrainedTrunk {

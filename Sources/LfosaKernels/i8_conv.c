@@ -58,6 +58,38 @@ void lfosa_i8_pack_weights(int cout, int cin, int kh, int kw, const float *weigh
     }
 }
 
+// ---- First layer on the image's own pixels -------------------------------------------------
+//
+// The network's input is x = s_c·p + o_c for 8-bit pixels p (the normalisation makeBatch applies),
+// so the pixels themselves are the unsigned bytes: no quantisation of the input at all. The
+// convolution is Σ w·(s_c·p + o_c) over the taps inside the image (outside, x is zero padding), =
+// Σ (w·s_c)·p + B(pos), where B sums w·o_c over the in-image taps: constant inside, different
+// near the border. The weights w·s_c are packed by lfosa_i8_pack_weights (per output channel
+// scale); B is lfosa_i8_pixel_bias_map's.
+
+void lfosa_i8_pixel_bias_map(int cout, int cin, int kh, int kw, int h, int w, const float *weight, const float *offset,
+                             float *map) {
+    for (int co = 0; co < cout; co++)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                double b = 0;
+                for (int ci = 0; ci < cin; ci++) {
+                    double s = 0;
+                    for (int i = 0; i < kh; i++) {
+                        int yy = y + i - kh / 2;
+                        if (yy < 0 || yy >= h) continue;
+                        for (int j = 0; j < kw; j++) {
+                            int xx = x + j - kw / 2;
+                            if (xx < 0 || xx >= w) continue;
+                            s += weight[(((size_t)co * cin + ci) * kh + i) * kw + j];
+                        }
+                    }
+                    b += s * offset[ci];
+                }
+                map[((size_t)co * h + y) * w + x] = (float)b;
+            }
+}
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -253,6 +285,153 @@ I8_TARGET int lfosa_i8_conv_same_pool_forward(int cout, int cin, int kh, int kw,
     return 0;
 }
 
+
+int lfosa_i8_conv_pixels_pool_supported(int cin, int h, int w, int kh, int kw) {
+    return lfosa_avx512_vnni_available() && (kh & 1) && kh <= 15 && kw == 3 && cin > 0 && cin <= 16
+        && w == 32 && h > 0 && h % 2 == 0;
+}
+
+// Image n's pixels back from x = s_c·p + o_c into quad planes (as i8_fill's); `clear` zeroes the
+// padding rows and guards first. 0, or −1 when a value is not within 0.25 of such a pixel value
+// (the input is not the encoded image).
+I8_TARGET static int i8_fill_pixels(const i8_geom *g, const float *x, int ntotal, int n, const float *scale,
+                                    const float *offset, uint32_t *dst, int clear) {
+    size_t hw = (size_t)g->hw;   // a multiple of 32
+    if (clear) memset(dst, 0, sizeof(uint32_t) * (size_t)g->image);
+    __mmask16 bad = 0;
+    const __m512 lo = _mm512_set1_ps(-0.25f), hi = _mm512_set1_ps(255.25f), tol = _mm512_set1_ps(0.25f);
+    for (int q = 0; q < g->groups; q++) {
+        uint32_t *d = dst + IGUARD + (size_t)q * g->plane + (g->kh / 2) * g->w;
+        const float *s[4];
+        __m512 inv[4], off[4];
+        for (int k = 0; k < 4; k++) {
+            int c = 4 * q + k;
+            s[k] = c < g->cin ? x + ((size_t)c * ntotal + n) * hw : NULL;
+            inv[k] = _mm512_set1_ps(c < g->cin ? 1.0f / scale[c] : 0.0f);
+            off[k] = _mm512_set1_ps(c < g->cin ? offset[c] : 0.0f);
+        }
+        for (size_t i = 0; i < hw; i += 16) {
+            __m512i word = _mm512_setzero_si512();
+            for (int k = 0; k < 4; k++) {
+                if (!s[k]) continue;
+                __m512 f = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(s[k] + i), off[k]), inv[k]);
+                __m512 r = _mm512_roundscale_ps(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                bad |= _mm512_cmp_ps_mask(f, lo, _CMP_NGE_UQ) | _mm512_cmp_ps_mask(f, hi, _CMP_NLE_UQ)
+                     | _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(f, r)), tol, _CMP_NLE_UQ);
+                __m512i b = _mm512_max_epi32(_mm512_min_epi32(_mm512_cvtps_epi32(r), _mm512_set1_epi32(255)),
+                                             _mm512_setzero_si512());
+                word = _mm512_or_si512(word, _mm512_slli_epi32(b, 8 * k));
+            }
+            _mm512_storeu_si512((void *)(d + i), word);
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+// A quarter block of a plane 32 wide and a 3-wide kernel: 4 output channels × 64 pixels (two rows,
+// four vectors, 16 accumulators), pre-pool values alpha·sum + beta (the per-pixel map), then the
+// 2×2 max (and ReLU) into the 16 outputs of the pooled row, out[j·ld + 0..16). Only column 0
+// (shift −1) and column 31 (shift +1) leave the row, so two constant masks do the padding.
+I8_TARGET static inline __attribute__((always_inline)) void i8_w32_quarter(
+    const uint32_t *p, const int32_t *rows, int nrows, const uint32_t *wt, float *out, size_t ld, int jn,
+    const float *alpha, const float *beta, size_t bstride, int relu) {
+    const __mmask16 first = 0xFFFE, last = 0x7FFF;
+    __m512i c[4][4];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 4; j++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < 4; v++) c[j][v] = _mm512_setzero_si512();
+    for (int r = 0; r < nrows; r++) {
+        const uint32_t *pr = p + rows[r] - 1;
+        const uint32_t *wr = wt + (size_t)r * 3 * ICO;
+#pragma clang loop unroll(full)
+        for (int t = 0; t < 3; t++) {
+            __m512i a[4];
+#pragma clang loop unroll(full)
+            for (int v = 0; v < 4; v++) {
+                const uint32_t *src = pr + t + 16 * v;
+                if (t == 0 && (v & 1) == 0) a[v] = _mm512_maskz_loadu_epi32(first, src);
+                else if (t == 2 && (v & 1) == 1) a[v] = _mm512_maskz_loadu_epi32(last, src);
+                else a[v] = _mm512_loadu_si512((const void *)src);
+            }
+#pragma clang loop unroll(full)
+            for (int j = 0; j < 4; j++) {
+                __m512i b = _mm512_set1_epi32((int)wr[t * ICO + j]);
+#pragma clang loop unroll(full)
+                for (int v = 0; v < 4; v++) c[j][v] = _mm512_dpbusd_epi32(c[j][v], a[v], b);
+            }
+        }
+    }
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 4; j++) {
+        if (j >= jn) continue;
+        __m512 al = _mm512_set1_ps(alpha[j]);
+        const float *bj = beta + (size_t)j * bstride;
+        __m512 v0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c[j][0]), al, _mm512_loadu_ps(bj));
+        __m512 v1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c[j][1]), al, _mm512_loadu_ps(bj + 16));
+        __m512 v2 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c[j][2]), al, _mm512_loadu_ps(bj + 32));
+        __m512 v3 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c[j][3]), al, _mm512_loadu_ps(bj + 48));
+        __m512 m0 = _mm512_max_ps(v0, v2), m1 = _mm512_max_ps(v1, v3);   // rows y, y + 1: columns 0–15, 16–31
+        __m512 m = _mm512_max_ps(_mm512_permutex2var_ps(m0, even, m1), _mm512_permutex2var_ps(m0, odd, m1));
+        if (relu) m = _mm512_max_ps(m, _mm512_setzero_ps());
+        _mm512_storeu_ps(out + (size_t)j * ld, m);
+    }
+}
+
+I8_TARGET static void i8_w32_quarter_relu(const uint32_t *p, const int32_t *rows, int nrows, const uint32_t *wt, float *out,
+                                          size_t ld, int jn, const float *alpha, const float *beta, size_t bstride) {
+    i8_w32_quarter(p, rows, nrows, wt, out, ld, jn, alpha, beta, bstride, 1);
+}
+
+I8_TARGET static void i8_w32_quarter_plain(const uint32_t *p, const int32_t *rows, int nrows, const uint32_t *wt, float *out,
+                                           size_t ld, int jn, const float *alpha, const float *beta, size_t bstride) {
+    i8_w32_quarter(p, rows, nrows, wt, out, ld, jn, alpha, beta, bstride, 0);
+}
+
+static __thread void *i_beta = NULL;
+static __thread size_t i_beta_cap = 0;
+
+I8_TARGET int lfosa_i8_conv_pixels_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                                const float *x, int n0, int n1, const uint32_t *wt, const float *ws,
+                                                const float *bias_map, const float *in_scale, const float *in_offset,
+                                                const float *scale, const float *shift, int relu, float *out) {
+    if (n1 <= n0) return 0;
+    if (w != 32 || kw != 3 || h % 2) return 1;
+    i8_geom g = i8_geometry(cout, cin, kh, kw, h, w);
+    int cob = (cout + ICO - 1) / ICO, blocks = g.hw / 64;
+    uint32_t *planes = reserve_bytes(&i_planes, &i_planes_cap, sizeof(uint32_t) * (size_t)g.image);
+    int32_t *rows = reserve_bytes(&i_table, &i_table_cap, sizeof(int32_t) * (size_t)g.nrows);
+    float *alpha = reserve_bytes(&i_wscale, &i_wscale_cap, sizeof(float) * (size_t)cob * ICO);
+    float *beta = reserve_bytes(&i_beta, &i_beta_cap, sizeof(float) * (size_t)cout * g.hw);
+    if (!planes || !rows || !alpha || !beta) abort();
+    for (int r = 0; r < g.nrows; r++) rows[r] = (r / kh) * g.plane + (r % kh - kh / 2) * w;
+    for (int co = 0; co < cout; co++) {
+        alpha[co] = scale[co] * ws[co];
+        for (int k = 0; k < g.hw; k++) beta[(size_t)co * g.hw + k] = scale[co] * bias_map[(size_t)co * g.hw + k] + shift[co];
+    }
+    const uint32_t *p0 = planes + IGUARD + (kh / 2) * w;
+    size_t opl = (size_t)g.hw / 4, ld = (size_t)ntotal * opl;
+    for (int n = n0; n < n1; n++) {
+        if (i8_fill_pixels(&g, x, ntotal, n, in_scale, in_offset, planes, n == n0) < 0) return 1;
+        float *on = out + (size_t)n * opl;
+        for (int cb = 0; cb < cob; cb++)
+            for (int half = 0; half < 2; half++) {
+                int c0 = cb * ICO + 4 * half, jn = cout - c0 < 4 ? cout - c0 : 4;
+                if (jn <= 0) break;
+                const uint32_t *wb = wt + (size_t)cb * g.nrows * kw * ICO + 4 * half;
+                for (int b = 0; b < blocks; b++) {
+                    float *ob = on + (size_t)c0 * ld + 16 * b;
+                    const float *bb = beta + (size_t)c0 * g.hw + 64 * b;
+                    if (relu) i8_w32_quarter_relu(p0 + 64 * b, rows, g.nrows, wb, ob, ld, jn, alpha + c0, bb, (size_t)g.hw);
+                    else i8_w32_quarter_plain(p0 + 64 * b, rows, g.nrows, wb, ob, ld, jn, alpha + c0, bb, (size_t)g.hw);
+                }
+            }
+    }
+    return 0;
+}
+
 #else
 int lfosa_avx512_vnni_available(void) { return 0; }
 int lfosa_i8_conv_same_pool_supported(int cin, int h, int w, int kh, int kw) {
@@ -264,6 +443,18 @@ int lfosa_i8_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntota
                                     const float *scale, const float *shift, int relu, float *out) {
     (void)cout; (void)cin; (void)kh; (void)kw; (void)ntotal; (void)h; (void)w; (void)x; (void)n0; (void)n1;
     (void)packed; (void)wscale; (void)scale; (void)shift; (void)relu; (void)out;
+    abort();
+}
+int lfosa_i8_conv_pixels_pool_supported(int cin, int h, int w, int kh, int kw) {
+    (void)cin; (void)h; (void)w; (void)kh; (void)kw;
+    return 0;
+}
+int lfosa_i8_conv_pixels_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                      const float *x, int n0, int n1, const uint32_t *wt, const float *ws,
+                                      const float *bias_map, const float *in_scale, const float *in_offset,
+                                      const float *scale, const float *shift, int relu, float *out) {
+    (void)cout; (void)cin; (void)kh; (void)kw; (void)ntotal; (void)h; (void)w; (void)x; (void)n0; (void)n1; (void)wt;
+    (void)ws; (void)bias_map; (void)in_scale; (void)in_offset; (void)scale; (void)shift; (void)relu; (void)out;
     abort();
 }
 #endif

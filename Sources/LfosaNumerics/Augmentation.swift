@@ -40,6 +40,26 @@ public struct Normalization: Sendable, Equatable {
     }
 }
 
+/// How a network's input encodes 8-bit pixels: channel c holds `scale[c]·p + offset[c]` for the
+/// pixel value p in 0…255 (`makeBatch`'s normalisation, `Normalization.pixelEncoding`). A first
+/// convolution that knows it runs its 8-bit integer products on the pixels themselves.
+public struct PixelEncoding: Sendable, Equatable {
+    public var scale: [Float]
+    public var offset: [Float]
+    public init(scale: [Float], offset: [Float]) {
+        precondition(scale.count == offset.count, "one scale and one offset per channel")
+        self.scale = scale
+        self.offset = offset
+    }
+}
+
+extension Normalization {
+    /// The encoding `makeBatch` gives pixels under this normalisation: (p / 255 − mean) / std.
+    public var pixelEncoding: PixelEncoding {
+        PixelEncoding(scale: std.map { 1 / (255 * $0) }, offset: zip(mean, std).map { -$0 / $1 })
+    }
+}
+
 /// Uint8 images stored planar (CHW per image), back to back.
 public struct ImageBatchSource: Sendable {
     public var channels: Int
@@ -89,8 +109,8 @@ public func makeBatch(from source: ImageBatchSource, indices: [Int], augmentatio
             params.append(q)
         }
     }
-    let scale = normalization.std.map { 1 / (255 * $0) }
-    let offset = zip(normalization.mean, normalization.std).map { -$0 / $1 }
+    let encoding = normalization.pixelEncoding
+    let scale = encoding.scale, offset = encoding.offset
     return Tensor(shape: [indices.count, c, h, w]) { out in
         source.pixels.withUnsafeBufferPointer { px in
             parallelChunks(indices.count, minimumPerWorker: 16) { lo, hi in

@@ -142,6 +142,29 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
         let (ho, wo) = outputSize(h, w)
         // float16 (AVX512-FP16) or bfloat16 (AMX): the same arguments; the float16 kernel reports
         // an overflow, which leaves the layers to run one by one (in float32 after the same overflow).
+        if matmulPrecision.effective == .int8Inference, allowsDirectInt8, let encoding = pixelEncoding,
+           encoding.scale.count == inputChannels, directKernel(h: h, w: w, ho: ho, wo: wo) == .float32,
+           lfosa_i8_conv_pixels_pool_supported(Int32(inputChannels), Int32(h), Int32(w), Int32(kernelHeight),
+                                               Int32(kernelWidth)) != 0 {
+            let (packed, scales, map) = int8PixelWeights(encoding, h: h, w: w)
+            let y = packed.withUnsafeBufferPointer { pp in
+                scales.withUnsafeBufferPointer { sp in
+                    map.withUnsafeBufferPointer { mp in
+                        encoding.scale.withUnsafeBufferPointer { es in
+                            encoding.offset.withUnsafeBufferPointer { eo in
+                                let box = (packed: pp.baseAddress!, scales: sp.baseAddress!, map: mp.baseAddress!,
+                                           es: es.baseAddress!, eo: eo.baseAddress!)
+                                return forwardPooled(x, affine: affine, relu: relu) { co, ci, kh, kw, n, h, w, x, lo, hi, _, s, t, relu, out in
+                                    lfosa_i8_conv_pixels_pool_forward(co, ci, kh, kw, n, h, w, x, lo, hi, box.packed, box.scales,
+                                                                      box.map, box.es, box.eo, s, t, relu, out)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if let y { return y }   // nil: the input is not the encoded pixels — the kernels below
+        }
         if matmulPrecision.effective == .int8Inference, allowsDirectInt8, directKernel(h: h, w: w, ho: ho, wo: wo) == .float32,
            lfosa_i8_conv_same_pool_supported(Int32(inputChannels), Int32(h), Int32(w), Int32(kernelHeight),
                                              Int32(kernelWidth)) != 0 {
@@ -187,6 +210,44 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
     }
 
     private var int8Packed: (generation: UInt64, words: [UInt32], scales: [Float]) = (0, [], [])
+
+    /// The layer's input is `encoding.scale[c]·p + encoding.offset[c]` of 8-bit pixels p (the
+    /// network's first convolution; `Network.pixelEncoding`): under `.int8Inference` its
+    /// products run on the pixels themselves (`lfosa_i8_conv_pixels_pool_forward`) — exact
+    /// inputs, only the weights in 8 bits. Nil: none known (float16 for a first layer).
+    public var pixelEncoding: PixelEncoding?
+
+    /// The weights w·s_c packed for `lfosa_i8_conv_pixels_pool_forward`, their scales and the
+    /// border bias map for `h × w` planes, once per weight change (once for a whole pool's scoring).
+    private func int8PixelWeights(_ encoding: PixelEncoding, h: Int, w: Int) -> (packed: [UInt32], scales: [Float], map: [Float]) {
+        let key = PixelWeightsKey(generation: weight.generation, encoding: encoding, h: h, w: w)
+        if int8PixelPacked.key != key {
+            let co = Int32(outputChannels), ci = Int32(inputChannels), kh = Int32(kernelHeight), kw = Int32(kernelWidth)
+            let taps = kernelHeight * kernelWidth
+            var scaled = weight.value
+            for o in 0..<outputChannels {
+                for c in 0..<inputChannels {
+                    let base = (o * inputChannels + c) * taps
+                    for k in 0..<taps { scaled[base + k] *= encoding.scale[c] }
+                }
+            }
+            var words = [UInt32](repeating: 0, count: lfosa_i8_packed_weight_words(co, ci, kh, kw))
+            var scales = [Float](repeating: 0, count: (outputChannels + 7) / 8 * 8)
+            lfosa_i8_pack_weights(co, ci, kh, kw, scaled, &words, &scales)
+            var map = [Float](repeating: 0, count: outputChannels * h * w)
+            lfosa_i8_pixel_bias_map(co, ci, kh, kw, Int32(h), Int32(w), weight.value, encoding.offset, &map)
+            int8PixelPacked = (key, words, scales, map)
+        }
+        return (int8PixelPacked.words, int8PixelPacked.scales, int8PixelPacked.map)
+    }
+
+    private struct PixelWeightsKey: Equatable {
+        var generation: UInt64
+        var encoding: PixelEncoding
+        var h: Int, w: Int
+    }
+
+    private var int8PixelPacked: (key: PixelWeightsKey?, words: [UInt32], scales: [Float], map: [Float]) = (nil, [], [], [])
 
     /// One of the fused convolution + affine + pool (+ ReLU) kernels over the batch, its images
     /// split over the workers; nil when any worker's kernel reports failure (nonzero).

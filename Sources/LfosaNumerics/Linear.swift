@@ -35,6 +35,7 @@ public final class Linear: Layer, MatmulPrecisionSettable {
         var y = Tensor(shape: [n, outputs]) { out in
             for i in 0..<n { for j in 0..<outputs { out[i * outputs + j] = bias.value[j] } }
         }
+        if mode != .training, let y8 = forwardInt8(x.data, images: n, groupLength: inputs, groupStride: 0) { return y8 }
         if n > 0, mode != .training, matmulPrecision.effective == .bfloat16 {
             // bfloat16 on AMX at inference: Wᵀ packed once per weight change (once for a whole
             // pool), not in every call and worker. Training changes the weights every step, so
@@ -70,6 +71,52 @@ public final class Linear: Layer, MatmulPrecisionSettable {
         }
         return y
     }
+
+    /// Tests turn the 8-bit integer inference kernel off to compare it with float32.
+    var allowsDirectInt8 = true
+
+    /// Whether inference runs `lfosa_i8_linear_forward`: `.int8Inference` on a CPU with
+    /// AVX512-VNNI, for a layer of at least 32 outputs — a head's few logits are the scores
+    /// themselves and cost next to nothing in float32.
+    var runsInt8: Bool {
+        allowsDirectInt8 && outputs >= 32 && matmulPrecision.effective == .int8Inference
+    }
+
+    /// Inference with 8-bit integer products (`lfosa_i8_linear_forward`) on `images` inputs whose
+    /// feature f of image i is `x[(f / groupLength)·groupStride + i·groupLength + f % groupLength]`:
+    /// a row-major `[N, inputs]` batch (`groupLength` = inputs) or a channel-major map
+    /// `[C, N, h, w]` read as if flattened (`groupLength` = h·w, `groupStride` = N·h·w). Nil when
+    /// the layer does not run int8, or an input is negative or not finite (the caller runs float32).
+    func forwardInt8(_ x: [Float], images n: Int, groupLength: Int, groupStride: Int) -> Tensor? {
+        guard runsInt8, n > 0, groupLength > 0, x.count >= n * inputs else { return nil }
+        if int8Packed.generation != weight.generation || int8Packed.words.isEmpty {
+            var words = [UInt32](repeating: 0, count: lfosa_i8_linear_packed_words(Int32(outputs), Int32(inputs)))
+            var scales = [Float](repeating: 0, count: (outputs + 31) / 32 * 32)
+            lfosa_i8_linear_pack(Int32(outputs), Int32(inputs), weight.value, &words, &scales)
+            int8Packed = (weight.generation, words, scales)
+        }
+        var failed = false
+        let y = Tensor(shape: [n, outputs]) { out in
+            x.withUnsafeBufferPointer { xp in
+                int8Packed.words.withUnsafeBufferPointer { wp in
+                    int8Packed.scales.withUnsafeBufferPointer { sp in
+                        bias.value.withUnsafeBufferPointer { bp in
+                            let box = (x: xp.baseAddress!, w: wp.baseAddress!, s: sp.baseAddress!, b: bp.baseAddress!,
+                                       y: out.baseAddress!)
+                            let dims = (inputs: Int32(inputs), outputs: Int32(outputs), glen: Int32(groupLength))
+                            failed = parallelChunksReportingAny(n) { lo, hi in
+                                lfosa_i8_linear_forward(Int32(lo), Int32(hi), dims.inputs, dims.outputs, box.x, dims.glen,
+                                                        groupStride, box.w, box.s, box.b, box.y) != 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return failed ? nil : y
+    }
+
+    private var int8Packed: (generation: UInt64, words: [UInt32], scales: [Float]) = (0, [], [])
 
     public func backward(_ g: Tensor) -> Tensor {
         let n = batch

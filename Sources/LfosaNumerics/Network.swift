@@ -35,6 +35,18 @@ public final class Network {
         didSet { for case let layer as TrainingPrecisionSettable in layers { layer.trainingPrecision = trainingPrecision } }
     }
 
+    /// How the input encodes 8-bit pixels (`Normalization.pixelEncoding`; nil: unknown). Reaches
+    /// the first convolution when nothing but a layout change comes before it: under
+    /// `.int8Inference` it then runs its products on the pixels themselves.
+    public var pixelEncoding: PixelEncoding? {
+        didSet {
+            for layer in trunk {
+                if let conv = layer as? Conv2D { conv.pixelEncoding = pixelEncoding; break }
+                if !(layer is ChannelMajor) { break }
+            }
+        }
+    }
+
     public var layers: [Layer] { trunk + [head] }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var buffers: [Buffer] { layers.flatMap(\.buffers) }
@@ -68,6 +80,16 @@ public final class Network {
                let pooled = conv.forwardPooledForInference(h, affine: bn.inferenceAffine(), relu: fuseReLU) {
                 h = pooled
                 i += fuseReLU ? 4 : 3
+                continue
+            }
+            // At inference, an 8-bit integer dense layer reads the channel-major map before a
+            // Flatten as if flattened: no copy.
+            if mode != .training, trunk[i] is Flatten, i + 1 < trunk.count, let fc = trunk[i + 1] as? Linear,
+               fc.runsInt8, h.shape.count == 4, h.shape[0] * h.shape[2] * h.shape[3] == fc.inputs,
+               let y = fc.forwardInt8(h.data, images: h.shape[1], groupLength: h.shape[2] * h.shape[3],
+                                      groupStride: h.shape[1] * h.shape[2] * h.shape[3]) {
+                h = y
+                i += 2
                 continue
             }
             // Outside training, batch norm (and a ReLU after it) runs in place on the previous

@@ -55,8 +55,12 @@ public enum MatmulPrecision: String, Sendable, CaseIterable, Codable {
     /// Training in float32; at inference, the "same" convolutions fused with batch norm + 2×2
     /// max-pool whose input is non-negative run 8-bit integer products (AVX512-VNNI, four times
     /// float32's products per instruction; each image quantised by its own maximum,
-    /// `lfosa_i8_conv_same_pool_forward`), the other convolutions as `.float16Inference`.
-    /// For CPUs with AVX512-VNNI but no AMX.
+    /// `lfosa_i8_conv_same_pool_forward`), and so do the first convolution when the network
+    /// knows how its input encodes 8-bit pixels (`Network.pixelEncoding`: the pixels themselves
+    /// are the bytes, `lfosa_i8_conv_pixels_pool_forward`) and the dense layers of at least 32
+    /// outputs whose input is non-negative (`lfosa_i8_linear_forward`); the other convolutions
+    /// run as `.float16Inference`, the other dense layers in float32. For CPUs with
+    /// AVX512-VNNI but no AMX.
     case int8Inference = "int8"
 
     /// Whether this machine runs `bfloat16` products natively (Intel AMX-BF16).

@@ -149,4 +149,35 @@ void lfosa_i8_pack_weights(int cout, int cin, int kh, int kw, const float *weigh
 int lfosa_i8_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
                                     const float *x, int n0, int n1, const uint32_t *packed, const float *wscale,
                                     const float *scale, const float *shift, int relu, float *out);
+
+// The first layer's convolution on the image's own pixels (i8_conv.c): for an input x = s_c·p + o_c
+// with 8-bit pixels p (the batch's normalisation), the pixels are the unsigned bytes — no input
+// quantisation — and the weights w·s_c packed by lfosa_i8_pack_weights (pass them scaled). The
+// padding's missing offsets are the bias map [cout, h, w] that lfosa_i8_pixel_bias_map computes
+// from the float weights and o_c (portable C; once per weight change). Supported: kernels 3 wide and
+// odd up to 15 tall, at most 16 channels, planes 32 wide and an even number of rows, AVX512-VNNI.
+void lfosa_i8_pixel_bias_map(int cout, int cin, int kh, int kw, int h, int w, const float *weight, const float *offset,
+                             float *map);
+int lfosa_i8_conv_pixels_pool_supported(int cin, int h, int w, int kh, int kw);
+// Inference: conv + per-channel affine (scale·v + shift) + 2×2 max-pool (+ ReLU) into out
+// [cout, ntotal, h/2, w/2], as lfosa_i8_conv_same_pool_forward. Returns 1, leaving the output
+// unfinished, when an input value is not within 0.25 of s_c·p + o_c for an integer p in 0…255.
+int lfosa_i8_conv_pixels_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                      const float *x, int n0, int n1, const uint32_t *wt, const float *ws,
+                                      const float *bias_map, const float *in_scale, const float *in_offset,
+                                      const float *scale, const float *shift, int relu, float *out);
+
+// Dense layer y = x·Wᵀ + b at inference with 8-bit integer products (i8_linear.c, AVX512-VNNI),
+// for a non-negative input (a ReLU before it). Weights [outputs, inputs]: each output's scaled by
+// its largest magnitude to signed bytes — lfosa_i8_linear_packed_words(…) words into `packed` and
+// ⌈outputs/32⌉·32 scales (max|w| / 127) into `scales` (portable C; pack once per weight change).
+size_t lfosa_i8_linear_packed_words(int outputs, int inputs);
+void lfosa_i8_linear_pack(int outputs, int inputs, const float *weight, uint32_t *packed, float *scales);
+// Images n0 ..< n1 into y [·, outputs] (row-major): each image's input scaled by its own maximum to
+// unsigned bytes, exact 32-bit sums scaled back to float32 plus bias. Feature f of image i is
+// x[(f / glen)·gstride + i·glen + f % glen]: glen = inputs for a row-major [N, inputs] input,
+// glen = h·w and gstride = N·h·w for a channel-major map [C, N, h, w] flattened per image.
+// Returns 1, leaving y unfinished, when an input value is negative or not finite.
+int lfosa_i8_linear_forward(int n0, int n1, int inputs, int outputs, const float *x, int glen, size_t gstride,
+                            const uint32_t *packed, const float *wscale, const float *bias, float *y);
 #endif

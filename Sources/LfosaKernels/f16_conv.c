@@ -75,22 +75,41 @@ int lfosa_f16_conv_same_supported(int h, int w, int kh, int kw) {
     return lfosa_avx512_fp16_available() && (kh & 1) && (kw & 1) && kh <= 31 && kw <= 5 && h > 0 && w > 0;
 }
 
-// masks[(b·kw + j)·2 + v]: lanes of vector v of block b whose pixel is in the image and whose
-// column shifted by j − kw/2 is inside the row.
+// masks[j·chunks + c]: lanes of the 32-pixel chunk c whose pixel is in the image and whose column
+// shifted by j − kw/2 is inside the row.
 static uint32_t *f16_masks_table(const f16_geom *g) {
-    uint32_t *m = reserve_bytes(&h_masks, &h_masks_cap, sizeof(uint32_t) * (size_t)g->blocks * g->kw * 2);
+    int chunks = (g->hw + 31) / 32;
+    uint32_t *m = reserve_bytes(&h_masks, &h_masks_cap, sizeof(uint32_t) * (size_t)chunks * g->kw);
     if (!m) return NULL;
-    for (int b = 0; b < g->blocks; b++)
-        for (int j = 0; j < g->kw; j++)
-            for (int v = 0; v < 2; v++) {
-                uint32_t bits = 0;
-                for (int l = 0; l < 32; l++) {
-                    int q = 64 * b + 32 * v + l, x = q % g->w + j - g->kw / 2;
-                    if (q < g->hw && x >= 0 && x < g->w) bits |= 1u << l;
-                }
-                m[(b * g->kw + j) * 2 + v] = bits;
+    for (int j = 0; j < g->kw; j++)
+        for (int c = 0; c < chunks; c++) {
+            uint32_t bits = 0;
+            for (int l = 0; l < 32; l++) {
+                int q = 32 * c + l, x = q % g->w + j - g->kw / 2;
+                if (q < g->hw && x >= 0 && x < g->w) bits |= 1u << l;
             }
+            m[j * chunks + c] = bits;
+        }
     return m;
+}
+
+// The planes shifted by each kernel column: copy j (`cs` halves after copy j − 1) holds, at pixel i,
+// the half of pixel i + j − kw/2 when that column is inside the row (and i inside the image), 0
+// otherwise; the centre copy is the planes themselves (f16_fill's). The blocks then read whole
+// unmasked vectors — the same halves the masked loads of the unshifted planes would read.
+F16_TARGET static void f16_shift_copies(const f16_geom *g, _Float16 *copy0, size_t cs, const uint32_t *masks) {
+    int chunks = (g->hw + 31) / 32;
+    const _Float16 *centre = copy0 + (size_t)(g->kw / 2) * cs;
+    for (int j = 0; j < g->kw; j++) {
+        if (j == g->kw / 2) continue;
+        _Float16 *dst = copy0 + (size_t)j * cs;
+        for (int c = 0; c < g->cin; c++) {
+            size_t base = HGUARD + (size_t)c * g->plane + (size_t)(g->kh / 2) * g->w;
+            for (int k = 0; k < chunks; k++)
+                _mm512_storeu_si512((void *)(dst + base + 32 * k),
+                                    _mm512_maskz_loadu_epi16(masks[j * chunks + k], centre + base + 32 * k + j - g->kw / 2));
+        }
+    }
 }
 
 // Image n of x [cin, ntotal, h, w] → float16 planes (first pixel of plane c at c·plane + kh/2·w,
@@ -170,7 +189,7 @@ F16_TARGET static inline __attribute__((always_inline)) __m512 f16_pool_block(co
 // One block: out[j·ldc + q0 + …] (64 pixels, stored where keep) = Σ_k w[k][j] · masked plane[q0 +
 // shift_k], walked by kernel rows r = (ci, i) (shift rows[r]) and their kw columns.
 F16_TARGET static inline __attribute__((always_inline)) void f16_block_body(const _Float16 *p, const int32_t *rows, int nrows, int kw,
-                                                                 const uint32_t *mb, const uint32_t *w, float *acc,
+                                                                 size_t cs, const uint32_t *w, float *acc,
                                                                  float *out, size_t ldc, int jn, const uint32_t keep[4], __mmask16 *bad,
                                                                  const float *pscale, const float *pshift, int pw, int relu,
                                                                  float unscale) {
@@ -180,11 +199,11 @@ F16_TARGET static inline __attribute__((always_inline)) void f16_block_body(cons
     for (int r0 = 0; r0 < nrows; r0 += FLUSH) {
         int r1 = r0 + FLUSH < nrows ? r0 + FLUSH : nrows;
         for (int r = r0; r < r1; r++) {
-            const _Float16 *pr = p + rows[r] - kw / 2;
+            const _Float16 *pr = p + rows[r];
             const uint32_t *wr = w + (size_t)r * kw * HCO;
             for (int t = 0; t < kw; t++) {
-                __m512h a0 = _mm512_castsi512_ph(_mm512_maskz_loadu_epi16(mb[2 * t], pr + t));
-                __m512h a1 = _mm512_castsi512_ph(_mm512_maskz_loadu_epi16(mb[2 * t + 1], pr + t + 32));
+                __m512h a0 = _mm512_castsi512_ph(_mm512_loadu_si512((const void *)(pr + t * cs)));
+                __m512h a1 = _mm512_castsi512_ph(_mm512_loadu_si512((const void *)(pr + t * cs + 32)));
                 const uint32_t *wk = wr + t * HCO;
                 for (int j = 0; j < HCO; j++) {
                     __m512h b = _mm512_castsi512_ph(_mm512_set1_epi32((int)wk[j]));   // a load-port broadcast
@@ -213,17 +232,17 @@ F16_TARGET static inline __attribute__((always_inline)) void f16_block_body(cons
         }
 }
 
-F16_TARGET static void f16_block_3(const _Float16 *p, const int32_t *rows, int nrows, const uint32_t *mb, const uint32_t *w,
+F16_TARGET static void f16_block_3(const _Float16 *p, const int32_t *rows, int nrows, size_t cs, const uint32_t *w,
                                    float *acc, float *out, size_t ldc, int jn, const uint32_t keep[4], __mmask16 *bad,
                                    const float *pscale, const float *pshift, int pw, int relu, float unscale) {
-    f16_block_body(p, rows, nrows, 3, mb, w, acc, out, ldc, jn, keep, bad, pscale, pshift, pw, relu, unscale);
+    f16_block_body(p, rows, nrows, 3, cs, w, acc, out, ldc, jn, keep, bad, pscale, pshift, pw, relu, unscale);
 }
 
-F16_TARGET static void f16_block_any(const _Float16 *p, const int32_t *rows, int nrows, int kw, const uint32_t *mb,
+F16_TARGET static void f16_block_any(const _Float16 *p, const int32_t *rows, int nrows, int kw, size_t cs,
                                      const uint32_t *w, float *acc, float *out, size_t ldc, int jn, const uint32_t keep[4],
                                      __mmask16 *bad, const float *pscale, const float *pshift, int pw, int relu,
                                      float unscale) {
-    f16_block_body(p, rows, nrows, kw, mb, w, acc, out, ldc, jn, keep, bad, pscale, pshift, pw, relu, unscale);
+    f16_block_body(p, rows, nrows, kw, cs, w, acc, out, ldc, jn, keep, bad, pscale, pshift, pw, relu, unscale);
 }
 
 // Both entry points: plain (scale == NULL: out [cout, ldc] full-resolution) or pooled (out
@@ -238,7 +257,8 @@ F16_TARGET static int f16_conv(int cout, int cin, int kh, int kw, int ntotal, in
     // each float16 weight twice in a 32-bit word: vpbroadcastd from memory needs only a load port
     // (vpbroadcastw would also take the shuffle port that half the multiply-adds run on)
     uint32_t *pw = reserve_bytes(&h_weights, &h_weights_cap, sizeof(uint32_t) * (size_t)cob * g.k * HCO);
-    _Float16 *planes = reserve_bytes(&h_planes, &h_planes_cap, sizeof(_Float16) * (size_t)g.image);
+    size_t cs = (size_t)g.image;   // one copy of the planes per kernel column
+    _Float16 *planes = reserve_bytes(&h_planes, &h_planes_cap, sizeof(_Float16) * cs * kw);
     int32_t *rows = reserve_bytes(&h_table, &h_table_cap, sizeof(int32_t) * (size_t)cin * kh);
     uint32_t *masks = f16_masks_table(&g);
     float *acc = reserve_bytes(&h_acc, &h_acc_cap, sizeof(float) * HCO * 64);
@@ -254,11 +274,13 @@ F16_TARGET static int f16_conv(int cout, int cin, int kh, int kw, int ntotal, in
                 memcpy(&bits, &v, sizeof bits);
                 pw[((size_t)cb * g.k + k) * HCO + j] = (uint32_t)bits * 0x10001u;
             }
-    const _Float16 *p0 = planes + HGUARD + (kh / 2) * w;
+    const _Float16 *p0 = planes + HGUARD + (kh / 2) * w;   // copy 0
+    memset(planes, 0, sizeof(_Float16) * cs * kw);
     for (int n = n0; n < n1; n++) {
         float image_scale = in_scale > 0 ? in_scale : f16_autoscale(&g, x, ntotal, n);   // powers of two: exact
         float unscale = 1.0f / image_scale;
-        f16_fill(&g, x, ntotal, n, planes, n == n0, image_scale);
+        f16_fill(&g, x, ntotal, n, planes + (size_t)(kw / 2) * cs, 0, image_scale);
+        f16_shift_copies(&g, planes, cs, masks);
         float *on = out + (size_t)n * (scale ? g.hw / 4 : g.hw);
         size_t ld = scale ? (size_t)ntotal * (g.hw / 4) : (size_t)ldc;
         for (int cb = 0; cb < cob; cb++) {
@@ -271,11 +293,10 @@ F16_TARGET static int f16_conv(int cout, int cin, int kh, int kw, int ntotal, in
                     int lanes = rest - 16 * v;
                     keep[v] = lanes >= 16 ? 0xFFFFu : lanes <= 0 ? 0u : (1u << lanes) - 1;
                 }
-                const uint32_t *mb = masks + (size_t)b * kw * 2;
                 float *ob = on + (size_t)cb * HCO * ld + (scale ? 16 : 64) * b;
                 const float *sc = scale ? scale + cb * HCO : NULL, *sh = scale ? shift + cb * HCO : NULL;
-                if (kw == 3) f16_block_3(p0 + 64 * b, rows, cin * kh, mb, wb, acc, ob, ld, jn, keep, &bad, sc, sh, w, relu, unscale);
-                else f16_block_any(p0 + 64 * b, rows, cin * kh, kw, mb, wb, acc, ob, ld, jn, keep, &bad, sc, sh, w, relu, unscale);
+                if (kw == 3) f16_block_3(p0 + 64 * b, rows, cin * kh, cs, wb, acc, ob, ld, jn, keep, &bad, sc, sh, w, relu, unscale);
+                else f16_block_any(p0 + 64 * b, rows, cin * kh, kw, cs, wb, acc, ob, ld, jn, keep, &bad, sc, sh, w, relu, unscale);
             }
         }
     }

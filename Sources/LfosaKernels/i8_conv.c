@@ -185,6 +185,26 @@ I8_TARGET static float i8_fill(const i8_geom *g, const float *x, int ntotal, int
     return m / 255.0f;
 }
 
+// The quad planes shifted by each kernel column: copy t (`cs` words after copy t − 1) holds, at
+// pixel i of an image row, the word of pixel i + t − kw/2 when that column is inside the row and 0
+// otherwise (`mk`: lane masks per column shift and vector, `nv` vectors to a block); the centre
+// copy is the planes themselves (i8_fill's). The blocks then read whole unmasked vectors: the same
+// words the masked loads of the unshifted planes would read, without the masking in the inner loop.
+I8_TARGET static void i8_shift_copies(const i8_geom *g, uint32_t *copy0, size_t cs, const __mmask16 *mk, int nv) {
+    const uint32_t *centre = copy0 + (size_t)(g->kw / 2) * cs;
+    for (int t = 0; t < g->kw; t++) {
+        if (t == g->kw / 2) continue;
+        uint32_t *dst = copy0 + (size_t)t * cs;
+        for (int q = 0; q < g->groups; q++) {
+            size_t base = IGUARD + (size_t)q * g->plane + (size_t)(g->kh / 2) * g->w;
+            for (int i = 0; i < g->hw; i += 16) {
+                __mmask16 m = mk[nv * t + (i / 16) % nv];
+                _mm512_storeu_si512((void *)(dst + base + i), _mm512_maskz_loadu_epi32(m, centre + base + i + t - g->kw / 2));
+            }
+        }
+    }
+}
+
 // The pooled epilogue of one channel: 32 sums (two vectors) = row pairs of a plane 8 or 16 wide,
 // alpha·v + beta, 2×2 max, then max(·, 0) with relu: 8 outputs, contiguous in the pooled plane.
 I8_TARGET static inline __attribute__((always_inline)) __m256 i8_pool(__m512i s0, __m512i s1, int w, __m512 alpha,
@@ -204,16 +224,16 @@ I8_TARGET static inline __attribute__((always_inline)) __m256 i8_pool(__m512i s0
 // One block: 8 channels × 32 pixels of Σ_r Σ_t weight words · masked quad plane at the row's shift,
 // then the pooled epilogue into out[j·ld + 0..8).
 I8_TARGET static inline __attribute__((always_inline)) void i8_block_body(const uint32_t *p, const int32_t *rows, int nrows, int kw,
-                                                               const __mmask16 *mk, const uint32_t *wt, float *out, size_t ld,
+                                                               size_t cs, const uint32_t *wt, float *out, size_t ld,
                                                                int jn, const float *alpha, const float *beta, int w, int relu) {
     __m512i c0[ICO], c1[ICO];
     for (int j = 0; j < ICO; j++) { c0[j] = _mm512_setzero_si512(); c1[j] = _mm512_setzero_si512(); }
     for (int r = 0; r < nrows; r++) {
-        const uint32_t *pr = p + rows[r] - kw / 2;
+        const uint32_t *pr = p + rows[r];
         const uint32_t *wr = wt + (size_t)r * kw * ICO;
         for (int t = 0; t < kw; t++) {
-            __m512i a0 = _mm512_maskz_loadu_epi32(mk[2 * t], pr + t);
-            __m512i a1 = _mm512_maskz_loadu_epi32(mk[2 * t + 1], pr + t + 16);
+            __m512i a0 = _mm512_loadu_si512((const void *)(pr + t * cs));
+            __m512i a1 = _mm512_loadu_si512((const void *)(pr + t * cs + 16));
             const uint32_t *wk = wr + t * ICO;
             for (int j = 0; j < ICO; j++) {
                 __m512i b = _mm512_set1_epi32((int)wk[j]);
@@ -226,15 +246,15 @@ I8_TARGET static inline __attribute__((always_inline)) void i8_block_body(const 
         _mm256_storeu_ps(out + (size_t)j * ld, i8_pool(c0[j], c1[j], w, _mm512_set1_ps(alpha[j]), _mm512_set1_ps(beta[j]), relu));
 }
 
-I8_TARGET static void i8_block_3(const uint32_t *p, const int32_t *rows, int nrows, const __mmask16 *mk, const uint32_t *wt,
+I8_TARGET static void i8_block_3(const uint32_t *p, const int32_t *rows, int nrows, size_t cs, const uint32_t *wt,
                                  float *out, size_t ld, int jn, const float *alpha, const float *beta, int w, int relu) {
-    i8_block_body(p, rows, nrows, 3, mk, wt, out, ld, jn, alpha, beta, w, relu);
+    i8_block_body(p, rows, nrows, 3, cs, wt, out, ld, jn, alpha, beta, w, relu);
 }
 
-I8_TARGET static void i8_block_any(const uint32_t *p, const int32_t *rows, int nrows, int kw, const __mmask16 *mk,
+I8_TARGET static void i8_block_any(const uint32_t *p, const int32_t *rows, int nrows, int kw, size_t cs,
                                    const uint32_t *wt, float *out, size_t ld, int jn, const float *alpha, const float *beta,
                                    int w, int relu) {
-    i8_block_body(p, rows, nrows, kw, mk, wt, out, ld, jn, alpha, beta, w, relu);
+    i8_block_body(p, rows, nrows, kw, cs, wt, out, ld, jn, alpha, beta, w, relu);
 }
 
 I8_TARGET int lfosa_i8_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
@@ -243,7 +263,8 @@ I8_TARGET int lfosa_i8_conv_same_pool_forward(int cout, int cin, int kh, int kw,
     if (n1 <= n0) return 0;
     i8_geom g = i8_geometry(cout, cin, kh, kw, h, w);
     int cob = (cout + ICO - 1) / ICO;
-    uint32_t *planes = reserve_bytes(&i_planes, &i_planes_cap, sizeof(uint32_t) * (size_t)g.image);
+    size_t cs = (size_t)g.image;   // one copy of the planes per kernel column
+    uint32_t *planes = reserve_bytes(&i_planes, &i_planes_cap, sizeof(uint32_t) * cs * kw);
     int32_t *rows = reserve_bytes(&i_table, &i_table_cap, sizeof(int32_t) * (size_t)g.nrows);
     float *alpha = reserve_bytes(&i_wscale, &i_wscale_cap, sizeof(float) * 2 * (size_t)cob * ICO);
     if (!planes || !rows || !alpha) abort();
@@ -261,11 +282,13 @@ I8_TARGET int lfosa_i8_conv_same_pool_forward(int cout, int cin, int kh, int kw,
             }
             mk[2 * t + v] = (__mmask16)bits;
         }
-    const uint32_t *p0 = planes + IGUARD + (kh / 2) * w;
+    const uint32_t *p0 = planes + IGUARD + (kh / 2) * w;   // copy 0
     size_t opl = (size_t)g.hw / 4, ld = (size_t)ntotal * opl;
+    if (n0 < n1) memset(planes, 0, sizeof(uint32_t) * cs * kw);
     for (int n = n0; n < n1; n++) {
-        float sa = i8_fill(&g, x, ntotal, n, planes, n == n0);
+        float sa = i8_fill(&g, x, ntotal, n, planes + (size_t)(kw / 2) * cs, 0);
         if (sa < 0) return 1;
+        i8_shift_copies(&g, planes, cs, mk, 2);
         for (int co = 0; co < cout; co++) {
             alpha[co] = scale[co] * sa * ws[co];
             beta[co] = shift[co];
@@ -277,8 +300,8 @@ I8_TARGET int lfosa_i8_conv_same_pool_forward(int cout, int cin, int kh, int kw,
             const float *al = alpha + cb * ICO, *be = beta + cb * ICO;
             float *ob = on + (size_t)cb * ICO * ld;
             for (int b = 0; b < g.blocks; b++) {
-                if (kw == 3) i8_block_3(p0 + 32 * b, rows, g.nrows, mk, wb, ob + 8 * b, ld, jn, al, be, w, relu);
-                else i8_block_any(p0 + 32 * b, rows, g.nrows, kw, mk, wb, ob + 8 * b, ld, jn, al, be, w, relu);
+                if (kw == 3) i8_block_3(p0 + 32 * b, rows, g.nrows, cs, wb, ob + 8 * b, ld, jn, al, be, w, relu);
+                else i8_block_any(p0 + 32 * b, rows, g.nrows, kw, cs, wb, ob + 8 * b, ld, jn, al, be, w, relu);
             }
         }
     }
@@ -333,27 +356,21 @@ I8_TARGET static int i8_fill_pixels(const i8_geom *g, const float *x, int ntotal
 // 2×2 max (and ReLU) into the 16 outputs of the pooled row, out[j·ld + 0..16). Only column 0
 // (shift −1) and column 31 (shift +1) leave the row, so two constant masks do the padding.
 I8_TARGET static inline __attribute__((always_inline)) void i8_w32_quarter(
-    const uint32_t *p, const int32_t *rows, int nrows, const uint32_t *wt, float *out, size_t ld, int jn,
+    const uint32_t *p, const int32_t *rows, int nrows, size_t cs, const uint32_t *wt, float *out, size_t ld, int jn,
     const float *alpha, const float *beta, size_t bstride, int relu) {
-    const __mmask16 first = 0xFFFE, last = 0x7FFF;
     __m512i c[4][4];
 #pragma clang loop unroll(full)
     for (int j = 0; j < 4; j++)
 #pragma clang loop unroll(full)
         for (int v = 0; v < 4; v++) c[j][v] = _mm512_setzero_si512();
     for (int r = 0; r < nrows; r++) {
-        const uint32_t *pr = p + rows[r] - 1;
+        const uint32_t *pr = p + rows[r];
         const uint32_t *wr = wt + (size_t)r * 3 * ICO;
 #pragma clang loop unroll(full)
         for (int t = 0; t < 3; t++) {
             __m512i a[4];
 #pragma clang loop unroll(full)
-            for (int v = 0; v < 4; v++) {
-                const uint32_t *src = pr + t + 16 * v;
-                if (t == 0 && (v & 1) == 0) a[v] = _mm512_maskz_loadu_epi32(first, src);
-                else if (t == 2 && (v & 1) == 1) a[v] = _mm512_maskz_loadu_epi32(last, src);
-                else a[v] = _mm512_loadu_si512((const void *)src);
-            }
+            for (int v = 0; v < 4; v++) a[v] = _mm512_loadu_si512((const void *)(pr + t * cs + 16 * v));
 #pragma clang loop unroll(full)
             for (int j = 0; j < 4; j++) {
                 __m512i b = _mm512_set1_epi32((int)wr[t * ICO + j]);
@@ -380,14 +397,14 @@ I8_TARGET static inline __attribute__((always_inline)) void i8_w32_quarter(
     }
 }
 
-I8_TARGET static void i8_w32_quarter_relu(const uint32_t *p, const int32_t *rows, int nrows, const uint32_t *wt, float *out,
-                                          size_t ld, int jn, const float *alpha, const float *beta, size_t bstride) {
-    i8_w32_quarter(p, rows, nrows, wt, out, ld, jn, alpha, beta, bstride, 1);
+I8_TARGET static void i8_w32_quarter_relu(const uint32_t *p, const int32_t *rows, int nrows, size_t cs, const uint32_t *wt,
+                                          float *out, size_t ld, int jn, const float *alpha, const float *beta, size_t bstride) {
+    i8_w32_quarter(p, rows, nrows, cs, wt, out, ld, jn, alpha, beta, bstride, 1);
 }
 
-I8_TARGET static void i8_w32_quarter_plain(const uint32_t *p, const int32_t *rows, int nrows, const uint32_t *wt, float *out,
-                                           size_t ld, int jn, const float *alpha, const float *beta, size_t bstride) {
-    i8_w32_quarter(p, rows, nrows, wt, out, ld, jn, alpha, beta, bstride, 0);
+I8_TARGET static void i8_w32_quarter_plain(const uint32_t *p, const int32_t *rows, int nrows, size_t cs, const uint32_t *wt,
+                                           float *out, size_t ld, int jn, const float *alpha, const float *beta, size_t bstride) {
+    i8_w32_quarter(p, rows, nrows, cs, wt, out, ld, jn, alpha, beta, bstride, 0);
 }
 
 static __thread void *i_beta = NULL;
@@ -401,7 +418,8 @@ I8_TARGET int lfosa_i8_conv_pixels_pool_forward(int cout, int cin, int kh, int k
     if (w != 32 || kw != 3 || h % 2) return 1;
     i8_geom g = i8_geometry(cout, cin, kh, kw, h, w);
     int cob = (cout + ICO - 1) / ICO, blocks = g.hw / 64;
-    uint32_t *planes = reserve_bytes(&i_planes, &i_planes_cap, sizeof(uint32_t) * (size_t)g.image);
+    size_t cs = (size_t)g.image;   // one copy of the planes per kernel column
+    uint32_t *planes = reserve_bytes(&i_planes, &i_planes_cap, sizeof(uint32_t) * cs * 3);
     int32_t *rows = reserve_bytes(&i_table, &i_table_cap, sizeof(int32_t) * (size_t)g.nrows);
     float *alpha = reserve_bytes(&i_wscale, &i_wscale_cap, sizeof(float) * (size_t)cob * ICO);
     float *beta = reserve_bytes(&i_beta, &i_beta_cap, sizeof(float) * (size_t)cout * g.hw);
@@ -411,10 +429,23 @@ I8_TARGET int lfosa_i8_conv_pixels_pool_forward(int cout, int cin, int kh, int k
         alpha[co] = scale[co] * ws[co];
         for (int k = 0; k < g.hw; k++) beta[(size_t)co * g.hw + k] = scale[co] * bias_map[(size_t)co * g.hw + k] + shift[co];
     }
-    const uint32_t *p0 = planes + IGUARD + (kh / 2) * w;
+    // lanes of vector v (pixels 16v …) whose column shifted by t − 1 is inside the row
+    __mmask16 mk[4 * 3];
+    for (int t = 0; t < 3; t++)
+        for (int v = 0; v < 4; v++) {
+            unsigned bits = 0;
+            for (int l = 0; l < 16; l++) {
+                int xx = (16 * v + l) % w + t - 1;
+                if (xx >= 0 && xx < w) bits |= 1u << l;
+            }
+            mk[4 * t + v] = (__mmask16)bits;
+        }
+    const uint32_t *p0 = planes + IGUARD + (kh / 2) * w;   // copy 0
     size_t opl = (size_t)g.hw / 4, ld = (size_t)ntotal * opl;
+    memset(planes, 0, sizeof(uint32_t) * cs * 3);
     for (int n = n0; n < n1; n++) {
-        if (i8_fill_pixels(&g, x, ntotal, n, in_scale, in_offset, planes, n == n0) < 0) return 1;
+        if (i8_fill_pixels(&g, x, ntotal, n, in_scale, in_offset, planes + cs, 0) < 0) return 1;
+        i8_shift_copies(&g, planes, cs, mk, 4);
         float *on = out + (size_t)n * opl;
         for (int cb = 0; cb < cob; cb++)
             for (int half = 0; half < 2; half++) {
@@ -424,8 +455,8 @@ I8_TARGET int lfosa_i8_conv_pixels_pool_forward(int cout, int cin, int kh, int k
                 for (int b = 0; b < blocks; b++) {
                     float *ob = on + (size_t)c0 * ld + 16 * b;
                     const float *bb = beta + (size_t)c0 * g.hw + 64 * b;
-                    if (relu) i8_w32_quarter_relu(p0 + 64 * b, rows, g.nrows, wb, ob, ld, jn, alpha + c0, bb, (size_t)g.hw);
-                    else i8_w32_quarter_plain(p0 + 64 * b, rows, g.nrows, wb, ob, ld, jn, alpha + c0, bb, (size_t)g.hw);
+                    if (relu) i8_w32_quarter_relu(p0 + 64 * b, rows, g.nrows, cs, wb, ob, ld, jn, alpha + c0, bb, (size_t)g.hw);
+                    else i8_w32_quarter_plain(p0 + 64 * b, rows, g.nrows, cs, wb, ob, ld, jn, alpha + c0, bb, (size_t)g.hw);
                 }
             }
     }

@@ -6,9 +6,10 @@
 // The layout of f32_conv.c's forward kernel in half precision: each image is copied once into
 // float16 planes of its own width with kh/2 zero rows above and below; output pixel q and kernel
 // offset (i, j) read the plane at the constant shift q + (i − kh/2)·w + (j − kw/2), so 32
-// consecutive pixels are one zmm of halves, the horizontal padding a lane mask. A block is 8
-// output channels × 64 pixels (16 zmm accumulators of 32 halves): per k two masked loads and
-// eight broadcasts feed 16 fused multiply-adds of 32 lanes — twice float32's lanes per
+// consecutive pixels are one zmm of halves. The horizontal padding is done once per image: one
+// copy of the planes per kernel column j, shifted by j − kw/2 with the lanes outside the row
+// zeroed, so the inner loop reads whole unmasked vectors. A block is 8 output channels × 64
+// pixels (16 zmm accumulators of 32 halves): per k two loads and eight broadcasts feed 16 fused multiply-adds of 32 lanes — twice float32's lanes per
 // instruction. Half-precision sums lose digits as they grow, so every FLUSH kernel rows (FLUSH·kw
 // products) the accumulators are widened to float32 and added into a float32 block in L1, which
 // is stored at the end: each output is a float32 sum of float16 partial sums of at most FLUSH·kw

@@ -11,13 +11,15 @@
 // Layout: f16_conv.c's, with four input channels per 32-bit word — each image is copied once into
 // planes of words (channels 4g … 4g+3 of a pixel, one byte each) with kh/2 zero rows above and
 // below, so output pixel q and kernel offset (i, j) read the plane at the constant shift
-// q + (i − kh/2)·w + (j − kw/2) and the horizontal padding is a lane mask. A block is 8 output
-// channels × 32 pixels (16 zmm accumulators of 16 lanes): per kernel tap and channel quad, two
-// masked loads and eight broadcast weight words feed 16 vpdpbusd, each 16 lanes × 4 products —
+// q + (i − kh/2)·w + (j − kw/2); the horizontal padding is done once per image, in one copy of
+// the planes per kernel column j, shifted by j − kw/2 with the lanes outside the row zeroed. A
+// block is 8 output channels × 32 pixels (16 zmm accumulators of 16 lanes): per kernel tap and
+// channel quad, two unmasked loads and eight broadcast weight words feed 16 vpdpbusd, each 16 lanes × 4 products —
 // twice float16's products per instruction, four times float32's. 32 pixels are whole row pairs of
 // a plane 8 or 16 wide, which the epilogue pools to 8 outputs per channel.
 #include "lfosa_kernels.h"
 #include "kernel_buffers.h"
+#include "i8_quant.h"
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,12 +39,7 @@ void lfosa_i8_pack_weights(int cout, int cin, int kh, int kw, const float *weigh
     int cob = (cout + ICO - 1) / ICO, nrows = (cin + 3) / 4 * kh, kk = cin * kh * kw;
     memset(packed, 0, sizeof(uint32_t) * lfosa_i8_packed_weight_words(cout, cin, kh, kw));
     for (int co = 0; co < cob * ICO; co++) {
-        float m = 0;
-        if (co < cout)
-            for (int k = 0; k < kk; k++) {
-                float a = weight[(size_t)co * kk + k];
-                m = a > m ? a : -a > m ? -a : m;
-            }
+        float m = co < cout ? i8_largest_magnitude(weight + (size_t)co * kk, (size_t)kk) : 0;
         scales[co] = m > 0 ? m / 127.0f : 0.0f;
         if (co >= cout || m == 0) continue;
         float inv = 127.0f / m;
@@ -50,10 +47,9 @@ void lfosa_i8_pack_weights(int cout, int cin, int kh, int kw, const float *weigh
         for (int ci = 0; ci < cin; ci++)
             for (int i = 0; i < kh; i++)
                 for (int t = 0; t < kw; t++) {
-                    float v = __builtin_rintf(weight[(size_t)co * kk + ((size_t)ci * kh + i) * kw + t] * inv);
-                    int q = v > 127 ? 127 : v < -127 ? -127 : (int)v;
+                    uint32_t q = i8_weight_byte(weight[(size_t)co * kk + ((size_t)ci * kh + i) * kw + t], inv);
                     size_t r = (size_t)(ci / 4) * kh + i;
-                    packed[(((size_t)cb * nrows + r) * kw + t) * ICO + j] |= (uint32_t)(uint8_t)(int8_t)q << (8 * (ci % 4));
+                    packed[(((size_t)cb * nrows + r) * kw + t) * ICO + j] |= q << (8 * (ci % 4));
                 }
     }
 }

@@ -16,6 +16,7 @@
 // vectors (32 outputs × 4 signed bytes) and eight broadcast image words feed 16 vpdpbusd.
 #include "lfosa_kernels.h"
 #include "kernel_buffers.h"
+#include "i8_quant.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,21 +35,13 @@ void lfosa_i8_linear_pack(int outputs, int inputs, const float *weight, uint32_t
     int nob = (outputs + LNR - 1) / LNR, quads = (inputs + 3) / 4;
     memset(packed, 0, sizeof(uint32_t) * lfosa_i8_linear_packed_words(outputs, inputs));
     for (int o = 0; o < nob * LNR; o++) {
-        float m = 0;
-        if (o < outputs)
-            for (int k = 0; k < inputs; k++) {
-                float a = weight[(size_t)o * inputs + k];
-                m = a > m ? a : -a > m ? -a : m;
-            }
+        float m = o < outputs ? i8_largest_magnitude(weight + (size_t)o * inputs, (size_t)inputs) : 0;
         scales[o] = m > 0 ? m / 127.0f : 0.0f;
         if (o >= outputs || m == 0) continue;
         float inv = 127.0f / m;
         uint32_t *col = packed + (size_t)(o / LNR) * quads * LNR + o % LNR;
-        for (int k = 0; k < inputs; k++) {
-            float v = __builtin_rintf(weight[(size_t)o * inputs + k] * inv);
-            int q = v > 127 ? 127 : v < -127 ? -127 : (int)v;
-            col[(size_t)(k / 4) * LNR] |= (uint32_t)(uint8_t)(int8_t)q << (8 * (k % 4));
-        }
+        for (int k = 0; k < inputs; k++)
+            col[(size_t)(k / 4) * LNR] |= i8_weight_byte(weight[(size_t)o * inputs + k], inv) << (8 * (k % 4));
     }
 }
 

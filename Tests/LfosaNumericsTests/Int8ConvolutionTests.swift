@@ -127,11 +127,19 @@ struct Int8ConvolutionTests {
         net.matmulPrecision = .float16Inference
         let half = net.forward(x, mode: .inference).data
         #expect(!int8.elementsEqual(half), "the int8 kernel ran")
-        let spread = reference.max()! - reference.min()!
-        let worst = zip(int8, reference).map { abs($0 - $1) }.max()!
-        #expect(worst <= 0.015 * spread, "worst \(worst) of spread \(spread)")
-        func argmax(_ v: [Float], _ i: Int) -> Int { (0..<5).max { v[i * 5 + $0] < v[i * 5 + $1] }! }
-        let same = (0..<64).filter { argmax(int8, $0) == argmax(reference, $0) }.count
-        #expect(same >= 60, "\(same) of 64 arg-maxes agree")
+        expectLogitsClose(int8, reference, classes: 5)
     }
+}
+
+/// 8-bit scores against float32's: every logit within 1.5 % of the reference's spread and at
+/// least 15 of 16 rows' arg-max the same.
+func expectLogitsClose(_ int8: [Float], _ reference: [Float], classes: Int,
+                       sourceLocation: SourceLocation = #_sourceLocation) {
+    let spread = reference.max()! - reference.min()!
+    let worst = zip(int8, reference).map { abs($0 - $1) }.max()!
+    #expect(worst <= 0.015 * spread, "worst \(worst) of spread \(spread)", sourceLocation: sourceLocation)
+    func argmax(_ v: [Float], _ i: Int) -> Int { (0..<classes).max { v[i * classes + $0] < v[i * classes + $1] }! }
+    let rows = reference.count / classes
+    let same = (0..<rows).filter { argmax(int8, $0) == argmax(reference, $0) }.count
+    #expect(same * 16 >= rows * 15, "\(same) of \(rows) arg-maxes agree", sourceLocation: sourceLocation)
 }

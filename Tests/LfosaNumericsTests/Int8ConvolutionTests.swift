@@ -113,9 +113,9 @@ struct Int8ConvolutionTests {
         #expect(MatmulPrecision.int8Inference.training == .float32)
     }
 
-    /// The reference CNN at inference (its first convolution, on normalised pixels, in float16;
-    /// the two after a ReLU in int8): logits within 1.5 % of their spread of float32's and
-    /// nearly every image's arg-max the same.
+    /// The reference CNN at inference without a pixel encoding (its first convolution, on values
+    /// that are not pixels, in float16; the two after a ReLU and the dense layer in int8): logits
+    /// within 1.5 % of their spread of float32's and nearly every image's arg-max the same.
     @Test func networkLogitsStayClose() {
         var rng = SplitMix64(seed: 9)
         let net = Network.make(.referenceCNN, inputShape: [3, 32, 32], classes: 5, seed: 4)

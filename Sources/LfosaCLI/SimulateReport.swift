@@ -61,10 +61,10 @@ enum SimulateReport {
 
     static func csv(_ rows: [SimulateRound]) -> String {
         func f(_ v: Double?, _ digits: Int = 4) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "" }
-        var out = "strategy,seed,round,labeled,invalid,queried,precision,recall,recall_paper,accuracy,train_s,select_s\n"
+        var out = "strategy,seed,round,labeled,invalid,queried,precision,recall,recall_paper,accuracy,train_s,select_s,select_steal_s\n"
         for r in rows {
             out += "\(r.strategy),\(r.seed),\(r.round),\(r.labeled),\(r.invalid),\(r.queried.map(String.init) ?? ""),"
-            out += "\(f(r.precision)),\(f(r.recall)),\(f(r.recallPaper)),\(f(r.accuracy)),\(f(r.trainSeconds, 2)),\(f(r.selectSeconds, 2))\n"
+            out += "\(f(r.precision)),\(f(r.recall)),\(f(r.recallPaper)),\(f(r.accuracy)),\(f(r.trainSeconds, 2)),\(f(r.selectSeconds, 2)),\(f(r.selectStealSeconds, 2))\n"
         }
         return out
     }

@@ -22,6 +22,9 @@ struct SimulateRound: Codable, Equatable {
     var trainSeconds: Double
     var selectSeconds: Double?
     var queried: Int?
+    /// CPU seconds the hypervisor took from this machine's CPUs during the selection
+    /// (`StealTime`; nil where unknown): a VM's stall, not the tool's work.
+    var selectStealSeconds: Double? = nil
 }
 
 /// The open-set experiment a simulation runs (shared by every strategy × seed).
@@ -91,10 +94,11 @@ enum SimulateRunner {
                                     invalid: loop.invalid.count, accuracy: accuracy, trainSeconds: trainSeconds)
             if q < setting.rounds {
                 report(.phase(round: q, phase: "score/select", fraction: 1))
-                let t1 = Date()
+                let t1 = Date(), steal1 = StealTime.now()
                 let ranked = try loop.nextQuery(batch: setting.rankingDirectory == nil ? setting.batch : Int.max,
                                                 queryBatch: setting.batch)
                 row.selectSeconds = Date().timeIntervalSince(t1)
+                if let steal1, let steal2 = StealTime.now() { row.selectStealSeconds = max(0, steal2 - steal1) }
                 let query = Array(ranked.prefix(setting.batch))
                 if let dir = setting.rankingDirectory {
                     var csv = "rank,index,class,known,predicted,score,mav\n"

@@ -45,6 +45,25 @@ import LfosaNumerics
         return try SimulateRunner.run(setting, strategy: kind, seed: seed, report: { _ in })
     }
 
+    /// The hypervisor's steal time around each selection: parsed from `/proc/stat`'s aggregate
+    /// line (clock ticks → seconds), nil for text without it, and recorded for every query
+    /// round where the file exists.
+    @Test func stealTimeIsParsedAndRecorded() throws {
+        let stat = "cpu  9095940 3 154347 7215405 11061 0 1683 46249 0 0\ncpu0 4502020 1 72023 3663317 1759 0 265 22966 0 0\n"
+        #expect(StealTime.seconds(procStat: stat, ticksPerSecond: 100) == 462.49)
+        #expect(StealTime.seconds(procStat: "cpu0 1 2 3 4 5 6 7 8\n", ticksPerSecond: 100) == nil)   // no aggregate line
+        #expect(StealTime.seconds(procStat: "cpu  1 2 3 4 5 6 7\n", ticksPerSecond: 100) == nil)     // no steal field
+        #expect(StealTime.seconds(procStat: "cpu  1 2 3 4 5 6 7 x\n", ticksPerSecond: 100) == nil)
+        guard FileManager.default.fileExists(atPath: "/proc/stat"), let before = StealTime.now() else { return }
+        #expect(before >= 0)
+        let rows = try Self.run(.lfosa, seed: 5)
+        for r in rows where r.precision != nil {
+            let steal = try #require(r.selectStealSeconds)
+            #expect(steal >= 0 && steal <= 10 * (r.selectSeconds ?? 0) + 0.05)
+        }
+        #expect(rows.last?.selectStealSeconds == nil, "the last round makes no query")
+    }
+
     @Test func roundsReportsAndDeterminism() throws {
         let lfosa = try Self.run(.lfosa, seed: 3)
         let random = try Self.run(.random, seed: 3)
@@ -69,7 +88,7 @@ import LfosaNumerics
         let csv = SimulateReport.csv(rows).split(separator: "\n")
         let header = csv[0].split(separator: ",").map(String.init)
         for column in ["strategy", "seed", "round", "labeled", "invalid", "precision", "recall", "recall_paper",
-                       "accuracy", "train_s", "select_s"] {
+                       "accuracy", "train_s", "select_s", "select_steal_s"] {
             #expect(header.contains(column), "missing CSV column \(column)")
         }
         #expect(csv.count == rows.count + 1)

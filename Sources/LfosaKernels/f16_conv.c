@@ -114,10 +114,9 @@ F16_TARGET static void f16_shift_copies(const f16_geom *g, _Float16 *copy0, size
 }
 
 // Image n of x [cin, ntotal, h, w] → float16 planes (first pixel of plane c at c·plane + kh/2·w,
-// after HGUARD halves); `clear` zeroes the padding rows and guards first.
-F16_TARGET static void f16_fill(const f16_geom *g, const float *x, int ntotal, int n, _Float16 *dst, int clear, float scale) {
+// after HGUARD halves; the padding rows and guards stay as they are: zeroed once per call).
+F16_TARGET static void f16_fill(const f16_geom *g, const float *x, int ntotal, int n, _Float16 *dst, float scale) {
     size_t hw = (size_t)g->hw;
-    if (clear) memset(dst, 0, sizeof(_Float16) * (size_t)g->image);
     __m512 s = _mm512_set1_ps(scale);
     for (int c = 0; c < g->cin; c++) {
         const float *src = x + ((size_t)c * ntotal + n) * hw;
@@ -280,7 +279,7 @@ F16_TARGET static int f16_conv(int cout, int cin, int kh, int kw, int ntotal, in
     for (int n = n0; n < n1; n++) {
         float image_scale = in_scale > 0 ? in_scale : f16_autoscale(&g, x, ntotal, n);   // powers of two: exact
         float unscale = 1.0f / image_scale;
-        f16_fill(&g, x, ntotal, n, planes + (size_t)(kw / 2) * cs, 0, image_scale);
+        f16_fill(&g, x, ntotal, n, planes + (size_t)(kw / 2) * cs, image_scale);
         f16_shift_copies(&g, planes, cs, masks);
         float *on = out + (size_t)n * (scale ? g.hw / 4 : g.hw);
         size_t ld = scale ? (size_t)ntotal * (g.hw / 4) : (size_t)ldc;

@@ -140,27 +140,22 @@ int lfosa_i8_conv_same_pool_supported(int cin, int h, int w, int kh, int kw) {
         && (long)cin * kh * kw <= 65536 && (w == 8 || w == 16) && h > 0 && (h * w) % 32 == 0;
 }
 
-// Image n of x [cin, ntotal, h, w] → quad planes of unsigned bytes scaled by 255 / max; `clear`
-// zeroes padding rows and guards first. Returns the scale back (max / 255; 0 for an all-zero
-// image), or −1 when a value is negative or not a number (the image cannot be quantised so).
-I8_TARGET static float i8_fill(const i8_geom *g, const float *x, int ntotal, int n, uint32_t *dst, int clear) {
+// Image n of x [cin, ntotal, h, w] → quad planes of unsigned bytes scaled by 255 / max (the
+// padding rows and guards stay as they are: zeroed once per call). Returns the scale back
+// (max / 255; 0 for an all-zero image), or −1 when a value is negative, NaN or infinite (the
+// image cannot be quantised so).
+I8_TARGET static float i8_fill(const i8_geom *g, const float *x, int ntotal, int n, uint32_t *dst) {
     size_t hw = (size_t)g->hw;   // a multiple of 32
     __m512 mx = _mm512_setzero_ps();
     __mmask16 bad = 0;
     for (int c = 0; c < g->cin; c++) {
         const float *src = x + ((size_t)c * ntotal + n) * hw;
-        for (size_t i = 0; i < hw; i += 16) {
-            __m512 v = _mm512_loadu_ps(src + i);
-            bad |= _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NGE_UQ);   // v < 0 or NaN
-            mx = _mm512_max_ps(mx, v);
-        }
+        for (size_t i = 0; i < hw; i += 16) i8_scan(_mm512_loadu_ps(src + i), 0xFFFF, &mx, &bad);
     }
-    if (bad) return -1.0f;
-    float m = _mm512_reduce_max_ps(mx);
-    if (!(m <= 3.0e38f)) return -1.0f;   // infinite
+    float m = i8_scan_max(mx, bad);
+    if (m < 0) return -1.0f;
     __m512 inv = _mm512_set1_ps(m > 0 ? 255.0f / m : 0.0f);
     const __m512i top = _mm512_set1_epi32(255);
-    if (clear) memset(dst, 0, sizeof(uint32_t) * (size_t)g->image);
     for (int q = 0; q < g->groups; q++) {
         uint32_t *d = dst + IGUARD + (size_t)q * g->plane + (g->kh / 2) * g->w;
         const float *s[4];
@@ -280,9 +275,9 @@ I8_TARGET int lfosa_i8_conv_same_pool_forward(int cout, int cin, int kh, int kw,
         }
     const uint32_t *p0 = planes + IGUARD + (kh / 2) * w;   // copy 0
     size_t opl = (size_t)g.hw / 4, ld = (size_t)ntotal * opl;
-    if (n0 < n1) memset(planes, 0, sizeof(uint32_t) * cs * kw);
+    memset(planes, 0, sizeof(uint32_t) * cs * kw);   // padding rows and guards of every copy
     for (int n = n0; n < n1; n++) {
-        float sa = i8_fill(&g, x, ntotal, n, planes + (size_t)(kw / 2) * cs, 0);
+        float sa = i8_fill(&g, x, ntotal, n, planes + (size_t)(kw / 2) * cs);
         if (sa < 0) return 1;
         i8_shift_copies(&g, planes, cs, mk, 2);
         for (int co = 0; co < cout; co++) {
@@ -310,13 +305,11 @@ int lfosa_i8_conv_pixels_pool_supported(int cin, int h, int w, int kh, int kw) {
         && w == 32 && h > 0 && h % 2 == 0;
 }
 
-// Image n's pixels back from x = s_c·p + o_c into quad planes (as i8_fill's); `clear` zeroes the
-// padding rows and guards first. 0, or −1 when a value is not within 0.25 of such a pixel value
+// Image n's pixels back from x = s_c·p + o_c into quad planes (as i8_fill's). 0, or −1 when a value is not within 0.25 of such a pixel value
 // (the input is not the encoded image).
 I8_TARGET static int i8_fill_pixels(const i8_geom *g, const float *x, int ntotal, int n, const float *scale,
-                                    const float *offset, uint32_t *dst, int clear) {
+                                    const float *offset, uint32_t *dst) {
     size_t hw = (size_t)g->hw;   // a multiple of 32
-    if (clear) memset(dst, 0, sizeof(uint32_t) * (size_t)g->image);
     __mmask16 bad = 0;
     const __m512 lo = _mm512_set1_ps(-0.25f), hi = _mm512_set1_ps(255.25f), tol = _mm512_set1_ps(0.25f);
     for (int q = 0; q < g->groups; q++) {
@@ -440,7 +433,7 @@ I8_TARGET int lfosa_i8_conv_pixels_pool_forward(int cout, int cin, int kh, int k
     size_t opl = (size_t)g.hw / 4, ld = (size_t)ntotal * opl;
     memset(planes, 0, sizeof(uint32_t) * cs * 3);
     for (int n = n0; n < n1; n++) {
-        if (i8_fill_pixels(&g, x, ntotal, n, in_scale, in_offset, planes + cs, 0) < 0) return 1;
+        if (i8_fill_pixels(&g, x, ntotal, n, in_scale, in_offset, planes + cs) < 0) return 1;
         i8_shift_copies(&g, planes, cs, mk, 4);
         float *on = out + (size_t)n * opl;
         for (int cb = 0; cb < cob; cb++)

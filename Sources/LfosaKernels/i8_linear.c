@@ -64,14 +64,11 @@ L8_TARGET static float l8_fill(const float *x, int inputs, int glen, size_t gstr
         int len = inputs - g * glen < glen ? inputs - g * glen : glen;
         for (int k = 0; k < len; k += 16) {
             __mmask16 m = len - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (len - k)) - 1);
-            __m512 v = _mm512_maskz_loadu_ps(m, src + k);
-            bad |= _mm512_mask_cmp_ps_mask(m, v, _mm512_setzero_ps(), _CMP_NGE_UQ);   // v < 0 or NaN
-            mx = _mm512_max_ps(mx, v);
+            i8_scan(_mm512_maskz_loadu_ps(m, src + k), m, &mx, &bad);
         }
     }
-    if (bad) return -1.0f;
-    float m = _mm512_reduce_max_ps(mx);
-    if (!(m <= 3.0e38f)) return -1.0f;   // infinite
+    float m = i8_scan_max(mx, bad);
+    if (m < 0) return -1.0f;
     __m512 inv = _mm512_set1_ps(m > 0 ? 255.0f / m : 0.0f);
     const __m512i top = _mm512_set1_epi32(255);
     memset(dst + inputs, 0, (size_t)(stride - inputs));

@@ -219,7 +219,7 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
 
     /// The weights w·s_c packed for `lfosa_i8_conv_pixels_pool_forward`, their scales and the
     /// border bias map for `h × w` planes, once per weight change (once for a whole pool's scoring).
-    private func int8PixelWeights(_ encoding: PixelEncoding, h: Int, w: Int) -> (packed: [UInt32], scales: [Float], map: [Float]) {
+    func int8PixelWeights(_ encoding: PixelEncoding, h: Int, w: Int) -> (packed: [UInt32], scales: [Float], map: [Float]) {
         let key = PixelWeightsKey(generation: weight.generation, encoding: encoding, h: h, w: w)
         if int8PixelPacked.key != key {
             let co = Int32(outputChannels), ci = Int32(inputChannels), kh = Int32(kernelHeight), kw = Int32(kernelWidth)

@@ -32,10 +32,10 @@ public final class Linear: Layer, MatmulPrecisionSettable {
         precondition(x.shape.count == 2 && x.shape[1] == inputs, "Linear expects [N, \(inputs)], got \(x.shape)")
         let n = x.shape[0]
         if mode == .training { input = x.data; batch = n }
+        if mode != .training, let y8 = forwardInt8(x.data, images: n, groupLength: inputs, groupStride: 0) { return y8 }
         var y = Tensor(shape: [n, outputs]) { out in
             for i in 0..<n { for j in 0..<outputs { out[i * outputs + j] = bias.value[j] } }
         }
-        if mode != .training, let y8 = forwardInt8(x.data, images: n, groupLength: inputs, groupStride: 0) { return y8 }
         if n > 0, mode != .training, matmulPrecision.effective == .bfloat16 {
             // bfloat16 on AMX at inference: Wᵀ packed once per weight change (once for a whole
             // pool), not in every call and worker. Training changes the weights every step, so

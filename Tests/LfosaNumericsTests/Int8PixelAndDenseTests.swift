@@ -62,13 +62,7 @@ struct Int8PixelAndDenseTests {
             #expect(border.map { errors[$0] }.max()! <= 0.01 * range)
             // one call per image, in reverse order: the same numbers
             let encoding = normalization.pixelEncoding
-            var packed = [UInt32](repeating: 0, count: lfosa_i8_packed_weight_words(Int32(cout), Int32(cin), 3, 3))
-            var scales = [Float](repeating: 0, count: (cout + 7) / 8 * 8)
-            var scaled = conv.weight.value
-            for o in 0..<cout { for c in 0..<cin { for k in 0..<9 { scaled[(o * cin + c) * 9 + k] *= encoding.scale[c] } } }
-            lfosa_i8_pack_weights(Int32(cout), Int32(cin), 3, 3, scaled, &packed, &scales)
-            var map = [Float](repeating: 0, count: cout * h * w)
-            lfosa_i8_pixel_bias_map(Int32(cout), Int32(cin), 3, 3, Int32(h), Int32(w), conv.weight.value, encoding.offset, &map)
+            let (packed, scales, map) = conv.int8PixelWeights(encoding, h: h, w: w)
             var perImage = [Float](repeating: .nan, count: int8.count)
             for i in (0..<n).reversed() {
                 let failed = lfosa_i8_conv_pixels_pool_forward(Int32(cout), Int32(cin), 3, 3, Int32(n), Int32(h), Int32(w), x.data,

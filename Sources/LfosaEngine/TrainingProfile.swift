@@ -107,7 +107,9 @@ public struct TrainingProfile: Sendable, Equatable {
     /// pool scores of the query's top 2b candidates (v8, `FlipScoring.candidates`; v7 averaged
     /// every predicted-known image, `FlipScoring.known`); after the last query, a final fit of
     /// 4,000 steps from the trunk instead of one more warm round (v9, `finalFitSteps`), at a
-    /// one-cycle maximum learning rate of 0.1 (v10, `finalFitSchedule`).
+    /// one-cycle maximum learning rate of 0.1 (v10, `finalFitSchedule`); class-balanced batches
+    /// (v14, `classBalanced`: the unknown class — the queried unknowns — gets a known class's
+    /// share of every batch, however few of them have been queried).
     /// See assets/simulate/README.md "Training profiles".
     public static let fast: TrainingProfile = {
         var p = TrainingProfile(
@@ -115,7 +117,7 @@ public struct TrainingProfile: Sendable, Equatable {
             minStepsPerRound: 1000, maxStepsPerRound: 2000, batchSize: 128,
             schedule: .oneCycle(max: 0.05, warmupFraction: 0.25), warmSchedule: .oneCycle(max: 0.03, warmupFraction: 0.15),
             momentum: 0.9, weightDecay: 5e-4, augmentation: .cropFlip, warmStart: true,
-            inferenceBatch: 256, pretraining: RotationPretraining(steps: 6000), detectorClassifies: true)
+            inferenceBatch: 256, pretraining: RotationPretraining(steps: 6000), classBalanced: true, detectorClassifies: true)
         p.flipAveragedClassification = true
         p.flipScoring = .candidates
         p.finalFitSteps = 4000

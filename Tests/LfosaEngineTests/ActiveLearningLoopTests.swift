@@ -149,6 +149,29 @@ struct ActiveLearningLoopTests {
         #expect(TrainingProfile.fast.detectorClassifies && !TrainingProfile.paper.detectorClassifies)
     }
 
+    /// `classBalanced` reaches the training: after a query whose verdicts put unknowns into D_I
+    /// (three classes of unequal sizes), the balanced loop's second detector differs from the
+    /// shuffled one's, and each is reproducible. `fast` draws balanced batches (v14), `paper` does not.
+    @Test func classBalancedProfileChangesTheDetectorReproducibly() throws {
+        func secondDetector(balanced: Bool) throws -> [[Float]] {
+            var profile = Self.tinyProfile
+            profile.classBalanced = balanced
+            let (loop, labels) = Self.makeLoop(.lfosa, profile: profile)
+            try loop.retrain()
+            try loop.record(Self.oracle(try loop.nextQuery(batch: 100), labels))   // more than the 72 knowns left
+            let sizes = [0, 1].map { c in loop.labeled.values.filter { $0 == c }.count } + [loop.invalid.count]
+            #expect(sizes[2] > 0 && Set(sizes).count > 1, "\(sizes)")
+            try loop.retrain()
+            return loop.detector!.parameters.map(\.value)
+        }
+        let balanced = try secondDetector(balanced: true), shuffled = try secondDetector(balanced: false)
+        let again = try secondDetector(balanced: true)
+        let reproducible = balanced == again, differs = balanced != shuffled   // Bools: no weight dumps on failure
+        #expect(reproducible)
+        #expect(differs)
+        #expect(TrainingProfile.fast.classBalanced && !TrainingProfile.paper.classBalanced)
+    }
+
     /// Progress through a round: the detector's half, then the classifier's, when both train.
     @Test func trainingFractionSplitsTheRoundBetweenNetworks() {
         let both = LfOSAStrategy().requirements, one = TrainingProfile.fast.networks(for: LfOSAStrategy().requirements)

@@ -59,6 +59,10 @@ struct DemoCommand: ParsableCommand {
           help: "The (K+1)-way detector's first K logits classify (hints, saved weights) instead of a separate K-way classifier trained beside it.")
     var detectorClassifies = true
 
+    @Flag(name: .customLong("balanced"), inversion: .prefixedNo,
+          help: "Class-balanced training batches: each batch drawn evenly over the known classes and \"unknown\" (default: the interactive profile's).")
+    var balanced: Bool?
+
     @OptionGroup(title: "Scoring")
     var scoring: ScoringOptions
 
@@ -135,6 +139,7 @@ struct DemoCommand: ParsableCommand {
         settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch,
                                                           detectorClassifies: detectorClassifies)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
+        if let balanced { settings.profile.classBalanced = balanced }
         settings.profile.flipScoring = scoring.flipScoring ?? .off
         settings.score = scoreValue
         settings.profile = settings.profile.withMatmulPrecision(matmulPrecision).withTrainingPrecision(trainingPrecision)
@@ -190,6 +195,7 @@ struct DemoCommand: ParsableCommand {
             ("matmul_precision", "\"\(session.settings.profile.matmulPrecision.rawValue)\""),
             ("train_precision", "\"\(session.settings.profile.trainingPrecision.rawValue)\""),
             ("flip_scoring", "\"\(session.settings.profile.flipScoring.rawValue)\""),
+            ("class_balanced", "\(session.settings.profile.classBalanced)"),
             ("score", "\"\(session.settings.score.rawValue)\""),
             ("exit", "\"\(exit)\""),
         ]

@@ -52,6 +52,10 @@ struct LabelCommand: ParsableCommand {
           help: "The (K+1)-way detector's first K logits classify (hints, saved weights) instead of a separate K-way classifier trained beside it.")
     var detectorClassifies = true
 
+    @Flag(name: .customLong("balanced"), inversion: .prefixedNo,
+          help: "Class-balanced training batches: each batch drawn evenly over the known classes and \"unknown\" (default: the interactive profile's).")
+    var balanced: Bool?
+
     @OptionGroup(title: "Scoring")
     var scoring: ScoringOptions
 
@@ -144,6 +148,7 @@ struct LabelCommand: ParsableCommand {
         settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch,
                                                           detectorClassifies: detectorClassifies)
         settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
+        if let balanced { settings.profile.classBalanced = balanced }
         settings.profile.flipScoring = scoring.flipScoring ?? .off
         settings.score = scoreValue
         settings.profile = settings.profile.withMatmulPrecision(matmulPrecision).withTrainingPrecision(trainingPrecision)

@@ -154,17 +154,18 @@ import LfosaNumerics
         // one error line (argument-parser adds its usage hint below it); nothing was loaded or trained
         #expect(bad.stderr.split(separator: "\n").first == "Error: --pretrain-steps must be at least 0, got -1")
 
-        // the demo on the same folder, headless, with flip-averaged scoring: it runs its batches
-        // and says the option reached the session's profile
+        // the demo on the same folder, headless, with flip-averaged scoring and balanced batches:
+        // it runs its batches and says the options reached the session's profile
         let demo = try runLfosa(["demo", root + "/images", "--known", "0,1", "--pool", "0", "--batch", "4", "--init-percent", "30",
                                  "--train-steps", "2", "--train-batch", "8", "--pretrain-steps", "0", "--precision", "fp32",
                                  "--session", root + "/demo-session", "--headless-rounds", "2", "--flip-scoring", "all",
-                                 "--score", "mav"],
+                                 "--score", "mav", "--balanced"],
                                 timeout: 120, environment: env)
         #expect(demo.status == 0, "stderr: \(demo.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(demo.stdout.utf8)) as? [String: Any]
         #expect(report?["flip_scoring"] as? String == "all")
         #expect(report?["score"] as? String == "mav")
+        #expect(report?["class_balanced"] as? Bool == true)
         #expect(report?["rounds"] as? Int == 2)
     }
 }

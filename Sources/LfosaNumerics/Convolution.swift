@@ -146,21 +146,11 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
            encoding.scale.count == inputChannels, directKernel(h: h, w: w, ho: ho, wo: wo) == .float32,
            lfosa_i8_conv_pixels_pool_supported(Int32(inputChannels), Int32(h), Int32(w), Int32(kernelHeight),
                                                Int32(kernelWidth)) != 0 {
-            let (packed, scales, map) = int8PixelWeights(encoding, h: h, w: w)
-            let y = packed.withUnsafeBufferPointer { pp in
-                scales.withUnsafeBufferPointer { sp in
-                    map.withUnsafeBufferPointer { mp in
-                        encoding.scale.withUnsafeBufferPointer { es in
-                            encoding.offset.withUnsafeBufferPointer { eo in
-                                let box = (packed: pp.baseAddress!, scales: sp.baseAddress!, map: mp.baseAddress!,
-                                           es: es.baseAddress!, eo: eo.baseAddress!)
-                                return forwardPooled(x, affine: affine, relu: relu) { co, ci, kh, kw, n, h, w, x, lo, hi, _, s, t, relu, out in
-                                    lfosa_i8_conv_pixels_pool_forward(co, ci, kh, kw, n, h, w, x, lo, hi, box.packed, box.scales,
-                                                                      box.map, box.es, box.eo, s, t, relu, out)
-                                }
-                            }
-                        }
-                    }
+            let operands = int8PixelWeights(encoding, h: h, w: w)
+            let y = operands.withPointers { p in
+                forwardPooled(x, affine: affine, relu: relu) { co, ci, kh, kw, n, h, w, x, lo, hi, _, s, t, relu, out in
+                    lfosa_i8_conv_pixels_pool_forward(co, ci, kh, kw, n, h, w, x, lo, hi, p.packed, p.scales, p.map,
+                                                      p.encodingScale, p.encodingOffset, s, t, relu, out)
                 }
             }
             if let y { return y }   // nil: the input is not the encoded pixels — the kernels below
@@ -168,13 +158,9 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
         if matmulPrecision.effective == .int8Inference, allowsDirectInt8, directKernel(h: h, w: w, ho: ho, wo: wo) == .float32,
            lfosa_i8_conv_same_pool_supported(Int32(inputChannels), Int32(h), Int32(w), Int32(kernelHeight),
                                              Int32(kernelWidth)) != 0 {
-            let (packed, scales) = int8Weights()
-            let y = packed.withUnsafeBufferPointer { pp in
-                scales.withUnsafeBufferPointer { sp in
-                    let box = (packed: pp.baseAddress!, scales: sp.baseAddress!)
-                    return forwardPooled(x, affine: affine, relu: relu) { co, ci, kh, kw, n, h, w, x, lo, hi, _, s, t, relu, out in
-                        lfosa_i8_conv_same_pool_forward(co, ci, kh, kw, n, h, w, x, lo, hi, box.packed, box.scales, s, t, relu, out)
-                    }
+            let y = int8Weights().withPointers { p in
+                forwardPooled(x, affine: affine, relu: relu) { co, ci, kh, kw, n, h, w, x, lo, hi, _, s, t, relu, out in
+                    lfosa_i8_conv_same_pool_forward(co, ci, kh, kw, n, h, w, x, lo, hi, p.packed, p.scales, s, t, relu, out)
                 }
             }
             if let y { return y }   // nil: a negative input (no ReLU before this layer) — float16 or bfloat16 below
@@ -198,18 +184,18 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
 
     /// The weights as `lfosa_i8_conv_same_pool_forward` takes them (signed bytes, per-channel
     /// scales), packed once per weight change — once for a whole pool's scoring.
-    private func int8Weights() -> (packed: [UInt32], scales: [Float]) {
-        if int8Packed.generation != weight.generation || int8Packed.words.isEmpty {
+    private func int8Weights() -> Int8ConvolutionOperands {
+        if int8Packed.generation != weight.generation || int8Packed.operands.packed.isEmpty {
             let co = Int32(outputChannels), ci = Int32(inputChannels), kh = Int32(kernelHeight), kw = Int32(kernelWidth)
             var words = [UInt32](repeating: 0, count: lfosa_i8_packed_weight_words(co, ci, kh, kw))
             var scales = [Float](repeating: 0, count: (outputChannels + 7) / 8 * 8)
             lfosa_i8_pack_weights(co, ci, kh, kw, weight.value, &words, &scales)
-            int8Packed = (weight.generation, words, scales)
+            int8Packed = (weight.generation, Int8ConvolutionOperands(packed: words, scales: scales))
         }
-        return (int8Packed.words, int8Packed.scales)
+        return int8Packed.operands
     }
 
-    private var int8Packed: (generation: UInt64, words: [UInt32], scales: [Float]) = (0, [], [])
+    private var int8Packed: (generation: UInt64, operands: Int8ConvolutionOperands) = (0, Int8ConvolutionOperands(packed: [], scales: []))
 
     /// The layer's input is `encoding.scale[c]·p + encoding.offset[c]` of 8-bit pixels p (the
     /// network's first convolution; `Network.pixelEncoding`): under `.int8Inference` its
@@ -217,9 +203,10 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
     /// inputs, only the weights in 8 bits. Nil: none known (float16 for a first layer).
     public var pixelEncoding: PixelEncoding?
 
-    /// The weights w·s_c packed for `lfosa_i8_conv_pixels_pool_forward`, their scales and the
-    /// border bias map for `h × w` planes, once per weight change (once for a whole pool's scoring).
-    func int8PixelWeights(_ encoding: PixelEncoding, h: Int, w: Int) -> (packed: [UInt32], scales: [Float], map: [Float]) {
+    /// The weights w·s_c packed for `lfosa_i8_conv_pixels_pool_forward`, their scales, the
+    /// border bias map for `h × w` planes and the encoding, once per weight change (once for a
+    /// whole pool's scoring).
+    func int8PixelWeights(_ encoding: PixelEncoding, h: Int, w: Int) -> Int8ConvolutionOperands {
         let key = PixelWeightsKey(generation: weight.generation, encoding: encoding, h: h, w: w)
         if int8PixelPacked.key != key {
             let co = Int32(outputChannels), ci = Int32(inputChannels), kh = Int32(kernelHeight), kw = Int32(kernelWidth)
@@ -236,9 +223,9 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
             lfosa_i8_pack_weights(co, ci, kh, kw, scaled, &words, &scales)
             var map = [Float](repeating: 0, count: outputChannels * h * w)
             lfosa_i8_pixel_bias_map(co, ci, kh, kw, Int32(h), Int32(w), weight.value, encoding.offset, &map)
-            int8PixelPacked = (key, words, scales, map)
+            int8PixelPacked = (key, Int8ConvolutionOperands(packed: words, scales: scales, map: map, encoding: encoding))
         }
-        return (int8PixelPacked.words, int8PixelPacked.scales, int8PixelPacked.map)
+        return int8PixelPacked.operands
     }
 
     private struct PixelWeightsKey: Equatable {
@@ -247,7 +234,8 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
         var h: Int, w: Int
     }
 
-    private var int8PixelPacked: (key: PixelWeightsKey?, words: [UInt32], scales: [Float], map: [Float]) = (nil, [], [], [])
+    private var int8PixelPacked: (key: PixelWeightsKey?, operands: Int8ConvolutionOperands) =
+        (nil, Int8ConvolutionOperands(packed: [], scales: []))
 
     /// One of the fused convolution + affine + pool (+ ReLU) kernels over the batch, its images
     /// split over the workers; nil when any worker's kernel reports failure (nonzero).
@@ -697,6 +685,49 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
                                 }
                                 src += wo
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The packed operands of an 8-bit integer convolution kernel (`i8_conv.c`): the weights as
+/// signed bytes in the kernel's layout, their per-channel scales and, for the first layer on
+/// the pixels, the border bias map and the pixel encoding (empty otherwise).
+struct Int8ConvolutionOperands {
+    var packed: [UInt32]
+    var scales: [Float]
+    var map: [Float] = []
+    var encodingScale: [Float] = []
+    var encodingOffset: [Float] = []
+
+    init(packed: [UInt32], scales: [Float], map: [Float] = [], encoding: PixelEncoding? = nil) {
+        self.packed = packed
+        self.scales = scales
+        self.map = map
+        self.encodingScale = encoding?.scale ?? []
+        self.encodingOffset = encoding?.offset ?? []
+    }
+
+    /// The operands' base addresses (nil for the empty ones), valid inside `body` only.
+    struct Pointers {
+        let packed: UnsafePointer<UInt32>?
+        let scales: UnsafePointer<Float>?
+        let map: UnsafePointer<Float>?
+        let encodingScale: UnsafePointer<Float>?
+        let encodingOffset: UnsafePointer<Float>?
+    }
+
+    func withPointers<R>(_ body: (Pointers) -> R) -> R {
+        packed.withUnsafeBufferPointer { pp in
+            scales.withUnsafeBufferPointer { sp in
+                map.withUnsafeBufferPointer { mp in
+                    encodingScale.withUnsafeBufferPointer { es in
+                        encodingOffset.withUnsafeBufferPointer { eo in
+                            body(Pointers(packed: pp.baseAddress, scales: sp.baseAddress, map: mp.baseAddress,
+                                          encodingScale: es.baseAddress, encodingOffset: eo.baseAddress))
                         }
                     }
                 }

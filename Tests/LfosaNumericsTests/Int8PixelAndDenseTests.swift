@@ -62,7 +62,8 @@ struct Int8PixelAndDenseTests {
             #expect(border.map { errors[$0] }.max()! <= 0.01 * range)
             // one call per image, in reverse order: the same numbers
             let encoding = normalization.pixelEncoding
-            let (packed, scales, map) = conv.int8PixelWeights(encoding, h: h, w: w)
+            let operands = conv.int8PixelWeights(encoding, h: h, w: w)
+            let (packed, scales, map) = (operands.packed, operands.scales, operands.map)
             var perImage = [Float](repeating: .nan, count: int8.count)
             for i in (0..<n).reversed() {
                 let failed = lfosa_i8_conv_pixels_pool_forward(Int32(cout), Int32(cin), 3, 3, Int32(n), Int32(h), Int32(w), x.data,

@@ -138,7 +138,7 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
     func forwardPooledForInference(_ x: Tensor, affine: (scale: [Float], shift: [Float]), relu: Bool) -> Tensor? {
         guard allowsPoolFusion, bias == nil, !allowsWinograd, x.shape.count == 4,
               x.shape[0] == inputChannels else { return nil }
-        let n = x.shape[1], h = x.shape[2], w = x.shape[3]
+        let h = x.shape[2], w = x.shape[3]
         let (ho, wo) = outputSize(h, w)
         // float16 (AVX512-FP16) or bfloat16 (AMX): the same arguments; the float16 kernel reports
         // an overflow, which leaves the layers to run one by one (in float32 after the same overflow).

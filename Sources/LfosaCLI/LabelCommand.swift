@@ -53,7 +53,7 @@ struct LabelCommand: ParsableCommand {
     var detectorClassifies = true
 
     @Flag(name: .customLong("balanced"), inversion: .prefixedNo,
-          help: "Class-balanced training batches: each batch drawn evenly over the known classes and \"unknown\" (default: the interactive profile's).")
+          help: "Class-balanced training batches: each batch drawn evenly over the known classes and \"unknown\" (default: off, plain shuffling; simulate's fast profile has it on).")
     var balanced: Bool?
 
     @OptionGroup(title: "Scoring")

@@ -125,6 +125,20 @@ enum AnnotationProfile {
                         detectorClassifies: detectorClassifies)
     }
 
+    /// What a `label` or `demo` session trains with: `interactive(steps:batchSize:detectorClassifies:)`,
+    /// the background trunk for a pool of `poolSize` images (`pretraining`), class-balanced
+    /// batches when `classBalanced` says so (nil: off), the scoring's flip averaging (nil: off)
+    /// and the products at `matmul` / `training` precision.
+    static func session(steps: Int, batchSize: Int, detectorClassifies: Bool, classBalanced: Bool?, poolSize: Int,
+                        pretrainSteps: Int?, flipScoring: FlipScoring?, matmul: MatmulPrecision,
+                        training: TrainingPrecision) -> TrainingProfile {
+        var profile = interactive(steps: steps, batchSize: batchSize, detectorClassifies: detectorClassifies)
+        profile.pretraining = pretraining(poolSize: poolSize, steps: pretrainSteps)
+        if let classBalanced { profile.classBalanced = classBalanced }
+        profile.flipScoring = flipScoring ?? .off
+        return profile.withMatmulPrecision(matmul).withTrainingPrecision(training)
+    }
+
     /// Background self-supervised pretraining for a pool of `poolSize` images: `steps` when
     /// given (0 = none), otherwise 10 epochs over every rotation clamped to 300–3000 steps,
     /// and none for pools under 500 images (too few to learn features from).

@@ -145,13 +145,11 @@ struct LabelCommand: ParsableCommand {
         settings.coldStartLabels = coldStart
         settings.seed = store.configuration.seed
         settings.annotator = who
-        settings.profile = AnnotationProfile.interactive(steps: trainSteps, batchSize: trainBatch,
-                                                          detectorClassifies: detectorClassifies)
-        settings.profile.pretraining = AnnotationProfile.pretraining(poolSize: dataset.train.count, steps: pretrainSteps)
-        if let balanced { settings.profile.classBalanced = balanced }
-        settings.profile.flipScoring = scoring.flipScoring ?? .off
+        settings.profile = AnnotationProfile.session(steps: trainSteps, batchSize: trainBatch, detectorClassifies: detectorClassifies,
+                                                      classBalanced: balanced, poolSize: dataset.train.count,
+                                                      pretrainSteps: pretrainSteps, flipScoring: scoring.flipScoring,
+                                                      matmul: matmulPrecision, training: trainingPrecision)
         settings.score = scoreValue
-        settings.profile = settings.profile.withMatmulPrecision(matmulPrecision).withTrainingPrecision(trainingPrecision)
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation: AnnotationSession
         do {

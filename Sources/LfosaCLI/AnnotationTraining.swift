@@ -128,14 +128,16 @@ enum AnnotationProfile {
     /// What a `label` or `demo` session trains with: `interactive(steps:batchSize:detectorClassifies:)`,
     /// the background trunk for a pool of `poolSize` images (`pretraining`), class-balanced
     /// batches when `classBalanced` says so (nil: off), the scoring's flip averaging (nil: off)
-    /// and the products at `matmul` / `training` precision.
+    /// with `candidateShifts` shifted views under `.candidates` (nil: `fast`'s) and the
+    /// products at `matmul` / `training` precision.
     static func session(steps: Int, batchSize: Int, detectorClassifies: Bool, classBalanced: Bool?, poolSize: Int,
-                        pretrainSteps: Int?, flipScoring: FlipScoring?, matmul: MatmulPrecision,
+                        pretrainSteps: Int?, flipScoring: FlipScoring?, candidateShifts: Int?, matmul: MatmulPrecision,
                         training: TrainingPrecision) -> TrainingProfile {
         var profile = interactive(steps: steps, batchSize: batchSize, detectorClassifies: detectorClassifies)
         profile.pretraining = pretraining(poolSize: poolSize, steps: pretrainSteps)
         if let classBalanced { profile.classBalanced = classBalanced }
         profile.flipScoring = flipScoring ?? .off
+        profile.candidateShifts = candidateShifts ?? TrainingProfile.fast.candidateShifts
         return profile.withMatmulPrecision(matmul).withTrainingPrecision(training)
     }
 

@@ -139,6 +139,7 @@ struct DemoCommand: ParsableCommand {
         settings.profile = AnnotationProfile.session(steps: trainSteps, batchSize: trainBatch, detectorClassifies: detectorClassifies,
                                                       classBalanced: balanced, poolSize: dataset.train.count,
                                                       pretrainSteps: pretrainSteps, flipScoring: scoring.flipScoring,
+                                                      candidateShifts: try scoring.validatedCandidateShifts(),
                                                       matmul: matmulPrecision, training: trainingPrecision)
         settings.score = scoreValue
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
@@ -193,6 +194,7 @@ struct DemoCommand: ParsableCommand {
             ("matmul_precision", "\"\(session.settings.profile.matmulPrecision.rawValue)\""),
             ("train_precision", "\"\(session.settings.profile.trainingPrecision.rawValue)\""),
             ("flip_scoring", "\"\(session.settings.profile.flipScoring.rawValue)\""),
+            ("candidate_shifts", "\(session.settings.profile.flipScoring == .candidates ? session.settings.profile.candidateShifts : 0)"),
             ("class_balanced", "\(session.settings.profile.classBalanced)"),
             ("score", "\"\(session.settings.score.rawValue)\""),
             ("exit", "\"\(exit)\""),

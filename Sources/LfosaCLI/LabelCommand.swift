@@ -148,6 +148,7 @@ struct LabelCommand: ParsableCommand {
         settings.profile = AnnotationProfile.session(steps: trainSteps, batchSize: trainBatch, detectorClassifies: detectorClassifies,
                                                       classBalanced: balanced, poolSize: dataset.train.count,
                                                       pretrainSteps: pretrainSteps, flipScoring: scoring.flipScoring,
+                                                      candidateShifts: try scoring.validatedCandidateShifts(),
                                                       matmul: matmulPrecision, training: trainingPrecision)
         settings.score = scoreValue
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)

@@ -56,8 +56,20 @@ struct ScoringOptions: ParsableArguments {
     @Option(help: "What LfOSA ranks the pool by: margin (each sample's largest known logit minus its unknown logit — the MAV measured from the unknown output; default) or mav (the paper's raw MAV).")
     var score: String = LfOSAStrategy.Score.margin.rawValue
 
-    @Option(help: "Which pool images are also scored mirrored, the two views' outputs averaged: off, known (those the detector predicts as a known class; 1.5–1.8× the scoring time measured), candidates (LfOSA: the top 2b of the plain ranking, both views re-scored — in float16 under int8 scoring — then ranked again; about 4b more images) or all (twice the scoring time). Default: simulate, the profile's (fast: candidates, paper: off); label and demo: off.")
+    @Option(help: "Which pool images are also scored mirrored, the two views' outputs averaged: off, known (those the detector predicts as a known class; 1.5–1.8× the scoring time measured), candidates (LfOSA: the top 2b of the plain ranking, both views re-scored — in float16 under int8 scoring where the CPU has AVX512-FP16 — then ranked again; about 4b more images) or all (twice the scoring time). Default: simulate, the profile's (fast: candidates, paper: off); label and demo: off.")
     var flipScoring: FlipScoring?
+
+    @Option(help: "Under --flip-scoring candidates, how many one-pixel diagonal shifts (0-4) also score the candidates, each on the plain and the mirrored image, all views averaged; at the scoring precision, 2 adds about 0.3 s per selection of b = 1500 on two cores. Default: 2 (simulate's paper profile: 0).")
+    var candidateShifts: Int?
+
+    /// `--candidate-shifts`, validated: nil when not given.
+    func validatedCandidateShifts() throws -> Int? {
+        guard let candidateShifts else { return nil }
+        guard (0...FlipScoring.candidateShiftViews.count).contains(candidateShifts) else {
+            throw ValidationError("--candidate-shifts \(candidateShifts) is outside 0...\(FlipScoring.candidateShiftViews.count)")
+        }
+        return candidateShifts
+    }
 }
 
 extension TrainingPrecision {

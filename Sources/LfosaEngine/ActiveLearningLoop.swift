@@ -196,7 +196,7 @@ public final class ActiveLearningLoop {
                                        labeled: labeledItems, knownClasses: knownClasses, detector: detector,
                                        classifier: classifier, normalization: normalization,
                                        inferenceBatch: profile.inferenceBatch, flipScoring: profile.flipScoring,
-                                       queryBatch: queryBatch)
+                                       queryBatch: queryBatch, candidateShifts: profile.candidateShifts)
         var rng = derivedGenerator(purpose: 5)
         let selection = strategy.select(context, batch: min(batch, pool.count), rng: &rng)
         lastMixtures = selection.mixtures

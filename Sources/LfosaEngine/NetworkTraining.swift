@@ -145,6 +145,11 @@ public enum FlipScoring: String, Sendable, Equatable, CaseIterable, Codable {
 
     /// Candidates re-scored mirrored per queried image under `.candidates`.
     public static let candidatesPerQuery = 2
+
+    /// The one-pixel diagonal shifts whose views `.candidates` can average in too, in the order
+    /// `SelectionContext.candidateShifts` takes them (`TrainingProfile.candidateShifts`).
+    public static let candidateShiftViews = [PixelShift(dx: 1, dy: 1), PixelShift(dx: -1, dy: -1),
+                                             PixelShift(dx: 1, dy: -1), PixelShift(dx: -1, dy: 1)]
 }
 
 /// Batched inference over pool indices.
@@ -208,6 +213,27 @@ enum PoolInference {
         }
     }
 
+    /// The logits (`[rows.count × classes]`) of `rows` (positions into `indices`) shifted by
+    /// `shift`, each the average of the shifted plain and the shifted mirrored view.
+    static func shiftedViews(_ network: Network, source: ImageBatchSource, indices: [Int], rows: [Int], batch: Int,
+                             normalization: Normalization, shift: PixelShift) -> [Float] {
+        var rng = SplitMix64(seed: 0)   // unused: no augmentation
+        let c = network.classes
+        var logits = [Float](repeating: 0, count: rows.count * c)
+        for mirrored in [false, true] {
+            var start = 0
+            while start < rows.count {
+                let end = min(rows.count, start + batch)
+                let x = makeBatch(from: source, indices: rows[start..<end].map { indices[$0] }, augmentation: .none,
+                                  normalization: normalization, rng: &rng, mirrored: mirrored, shift: shift)
+                let l = network.forward(x, mode: .inference).data
+                for i in 0..<(end - start) * c { logits[start * c + i] += 0.5 * l[i] }
+                start = end
+            }
+        }
+        return logits
+    }
+
     private static func forward(_ network: Network, _ x: Tensor, withFeatures: Bool) -> (logits: [Float], features: [Float]) {
         if withFeatures {
             let (l, f) = network.forwardWithFeatures(x, mode: .inference)
@@ -231,6 +257,9 @@ extension SelectionContext {
     /// for int8 scoring) on the plain and the mirrored images, and sets their logits to the
     /// two views' average. Where the refinement is the network's own precision, `logits`
     /// already hold the plain view's scores at it, so only the mirrored view is scored.
+    /// With `candidateShifts` n > 0, the first n of `FlipScoring.candidateShiftViews` add a
+    /// plain and a mirrored view each, scored at the network's own precision (int8 where it
+    /// scores the pool so), and every view weighs the same in the average.
     func rescoreBothViews(_ network: Network, rows: [Int], logits: inout [Float]) {
         let saved = network.matmulPrecision
         if saved.refinement != saved {
@@ -240,9 +269,21 @@ extension SelectionContext {
                                           normalization: normalization).logits
             for (i, row) in rows.enumerated() { for j in 0..<c { logits[row * c + j] = plain[i * c + j] } }
         }
-        defer { if network.matmulPrecision != saved { network.matmulPrecision = saved } }
         var none = [Float]()
         PoolInference.averageMirrored(network, source: source, indices: pool, rows: rows, batch: inferenceBatch,
                                       normalization: normalization, logits: &logits, features: &none, featureWidth: 0)
+        if network.matmulPrecision != saved { network.matmulPrecision = saved }
+        let shifts = FlipScoring.candidateShiftViews.prefix(max(0, candidateShifts))
+        guard !shifts.isEmpty, !rows.isEmpty else { return }
+        let c = network.classes
+        var sum = [Float](repeating: 0, count: rows.count * c)
+        for (i, row) in rows.enumerated() { for j in 0..<c { sum[i * c + j] = logits[row * c + j] } }
+        for shift in shifts {
+            let l = PoolInference.shiftedViews(network, source: source, indices: pool, rows: rows, batch: inferenceBatch,
+                                               normalization: normalization, shift: shift)
+            for i in 0..<sum.count { sum[i] += l[i] }
+        }
+        let views = Float(1 + shifts.count)   // view pairs: plain + mirrored, then each shift's pair
+        for (i, row) in rows.enumerated() { for j in 0..<c { logits[row * c + j] = sum[i * c + j] / views } }
     }
 }

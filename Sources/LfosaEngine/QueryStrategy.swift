@@ -67,6 +67,9 @@ public struct SelectionContext {
     /// whole pool to dump or to group): what LfOSA's `.candidates` re-scoring counts its
     /// candidates from, so the ranking's top is the query's. nil: the query is `batch`.
     public var queryBatch: Int? = nil
+    /// One-pixel diagonal shifts (0…4) whose views `.candidates` re-scoring averages in too
+    /// (`TrainingProfile.candidateShifts`).
+    public var candidateShifts: Int = 0
 }
 
 /// The result of a strategy's selection.

@@ -60,6 +60,17 @@ extension Normalization {
     }
 }
 
+/// A whole-pixel translation of a plain image (`makeBatch`'s `shift`).
+public struct PixelShift: Sendable, Hashable {
+    public var dx: Int
+    public var dy: Int
+    public init(dx: Int, dy: Int) {
+        self.dx = dx
+        self.dy = dy
+    }
+    public static let zero = PixelShift(dx: 0, dy: 0)
+}
+
 /// Uint8 images stored planar (CHW per image), back to back.
 public struct ImageBatchSource: Sendable {
     public var channels: Int
@@ -82,10 +93,14 @@ public struct ImageBatchSource: Sendable {
 /// Random parameters are drawn from `rng` in index order before the parallel work, so the
 /// batch depends only on the generator's state. `mirrored` (plain images only, with
 /// `augmentation` `.none`) takes every image left–right mirrored: the second view of
-/// flip-averaged scoring.
+/// flip-averaged scoring. `shift` (plain images only) moves every image's content by
+/// (−dx, −dy) pixels: pixel (x, y) of the shifted image is the image's (x + dx, y + dy), 0
+/// outside it as in the crop augmentation's padding; with `mirrored`, the batch holds the
+/// shifted image's mirror image — the shifted views of `FlipScoring.candidates` re-scoring.
 public func makeBatch(from source: ImageBatchSource, indices: [Int], augmentation: Augmentation,
-                      normalization: Normalization, rng: inout SplitMix64, mirrored: Bool = false) -> Tensor {
-    precondition(!mirrored || augmentation.isIdentity, "mirrored batches are plain images")
+                      normalization: Normalization, rng: inout SplitMix64, mirrored: Bool = false,
+                      shift: PixelShift = .zero) -> Tensor {
+    precondition(!(mirrored || shift != .zero) || augmentation.isIdentity, "mirrored and shifted batches are plain images")
     let c = source.channels, h = source.height, w = source.width, plane = h * w, size = c * plane
     struct Params { var dx: Float; var dy: Float; var flip: Bool; var cosA: Float; var sinA: Float; var cutX = 0; var cutY = 0 }
     var params = [Params]()
@@ -116,6 +131,24 @@ public func makeBatch(from source: ImageBatchSource, indices: [Int], augmentatio
             parallelChunks(indices.count, minimumPerWorker: 16) { lo, hi in
                 for b in lo..<hi {
                     let src = indices[b] * size, dst = b * size
+                    if params.isEmpty && shift != .zero {
+                        for ch in 0..<c {
+                            let s = scale[ch], o = offset[ch]
+                            for y in 0..<h {
+                                let row = ch * plane + y * w, sy = y + shift.dy
+                                guard sy >= 0 && sy < h else {
+                                    for x in 0..<w { out[dst + row + x] = o }
+                                    continue
+                                }
+                                let srcRow = src + ch * plane + sy * w
+                                for x in 0..<w {
+                                    let sx = (mirrored ? w - 1 - x : x) + shift.dx
+                                    out[dst + row + x] = sx >= 0 && sx < w ? Float(px[srcRow + sx]) * s + o : o
+                                }
+                            }
+                        }
+                        continue
+                    }
                     if params.isEmpty {
                         for ch in 0..<c {
                             let s = scale[ch], o = offset[ch]

@@ -90,6 +90,10 @@ import LfosaNumerics
         #expect(badTraining.status != 0)
         #expect(badTraining.stderr.split(separator: "\n").first == "Error: unknown training precision 'bf16' (fp32 or fp16)")
 
+        let badShifts = try runLfosa(["simulate", root + "/images", "--candidate-shifts", "5"], timeout: 60, environment: env)
+        #expect(badShifts.status != 0)
+        #expect(badShifts.stderr.split(separator: "\n").first == "Error: --candidate-shifts 5 is outside 0...4")
+
         let badPrecision = try runLfosa(["simulate", root + "/images", "--precision", "fp8"], timeout: 60, environment: env)
         #expect(badPrecision.status != 0)
         #expect(badPrecision.stderr.split(separator: "\n").first == "Error: unknown precision 'fp8' (fp32, bf16, fp16 or int8)")
@@ -109,6 +113,7 @@ import LfosaNumerics
         #expect(customRecorded["epochs_per_round"] == "3" && customRecorded["first_round_epochs"] == "5")
         #expect(recorded["architecture"] == "reference-cnn" && recorded["warm_start"] == "true")
         #expect(customRecorded["flip_scoring"] == "all" && recorded["flip_scoring"] == "candidates")
+        #expect(customRecorded["candidate_shifts"] == "0" && recorded["candidate_shifts"] == "2")
         #expect(customRecorded["flip_classification"] == "false" && recorded["flip_classification"] == "true")
         #expect(customRecorded["score"] == "mav" && recorded["score"] == "margin")
         #expect(customRecorded["rotation_degrees"] == "10.0" && recorded["rotation_degrees"] == "0.0")
@@ -154,16 +159,17 @@ import LfosaNumerics
         // one error line (argument-parser adds its usage hint below it); nothing was loaded or trained
         #expect(bad.stderr.split(separator: "\n").first == "Error: --pretrain-steps must be at least 0, got -1")
 
-        // the demo on the same folder, headless, with flip-averaged scoring and balanced batches:
+        // the demo on the same folder, headless, with flip-averaged and shifted candidates and balanced batches:
         // it runs its batches and says the options reached the session's profile
         let demo = try runLfosa(["demo", root + "/images", "--known", "0,1", "--pool", "0", "--batch", "4", "--init-percent", "30",
                                  "--train-steps", "2", "--train-batch", "8", "--pretrain-steps", "0", "--precision", "fp32",
-                                 "--session", root + "/demo-session", "--headless-rounds", "2", "--flip-scoring", "all",
+                                 "--session", root + "/demo-session", "--headless-rounds", "2", "--flip-scoring", "candidates",
+                                 "--candidate-shifts", "3",
                                  "--score", "mav", "--balanced"],
                                 timeout: 120, environment: env)
         #expect(demo.status == 0, "stderr: \(demo.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(demo.stdout.utf8)) as? [String: Any]
-        #expect(report?["flip_scoring"] as? String == "all")
+        #expect(report?["flip_scoring"] as? String == "candidates" && report?["candidate_shifts"] as? Int == 3)
         #expect(report?["score"] as? String == "mav")
         #expect(report?["class_balanced"] as? Bool == true)
         #expect(report?["rounds"] as? Int == 2)

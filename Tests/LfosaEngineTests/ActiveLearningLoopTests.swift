@@ -291,6 +291,25 @@ struct ActiveLearningLoopTests {
         #expect(mirrored.data != plain.data)
     }
 
+    @Test func shiftedBatchReadsTheImageOffsetAndPadsWithBlack() {
+        let (source, _) = Self.syntheticSource(count: 3, seed: 4)
+        var rng = SplitMix64(seed: 1)
+        let norm = Normalization.centered(channels: 1)
+        let black = norm.pixelEncoding.offset[0]
+        let plain = makeBatch(from: source, indices: [2, 0], augmentation: .none, normalization: norm, rng: &rng)
+        for (shift, flip) in [(PixelShift(dx: 1, dy: 1), false), (PixelShift(dx: -1, dy: 2), true), (PixelShift(dx: 0, dy: -1), false)] {
+            let shifted = makeBatch(from: source, indices: [2, 0], augmentation: .none, normalization: norm, rng: &rng,
+                                    mirrored: flip, shift: shift)
+            // the shifted image, mirrored when asked: pixel (x, y) of the mirror image is (7 − x, y)
+            for b in 0..<2 { for y in 0..<8 { for x in 0..<8 {
+                let sx = (flip ? 7 - x : x) + shift.dx, sy = y + shift.dy
+                let want = (0..<8).contains(sx) && (0..<8).contains(sy) ? plain.data[b * 64 + sy * 8 + sx] : black
+                #expect(shifted.data[b * 64 + y * 8 + x] == want, "shift \(shift) mirrored \(flip) at \(x),\(y)")
+            } } }
+        }
+        #expect(makeBatch(from: source, indices: [2, 0], augmentation: .none, normalization: norm, rng: &rng, shift: .zero).data == plain.data)
+    }
+
     @Test func flipAveragedScoringAveragesBothViews() throws {
         var profile = Self.tinyProfile
         profile.flipScoring = .all
@@ -437,7 +456,68 @@ struct ActiveLearningLoopTests {
         // the re-ranking changed something: the mirrored views moved the candidates' scores
         #expect(q.map(\.maxActivation!) != first.order.prefix(batch).map { first.maxActivation[$0] })
         #expect(net.matmulPrecision == precision, "the network's own precision restored")
-        #expect(MatmulPrecision.int8Inference.refinement == MatmulPrecision.float16Inference.effective)
+        #expect(MatmulPrecision.int8Inference.refinement == (MatmulPrecision.float16Available ? .float16Inference : .int8Inference))
         #expect(MatmulPrecision.float32.refinement == .float32 && MatmulPrecision.bfloat16.refinement == .bfloat16)
+    }
+
+    /// With `candidateShifts`, the candidates' scores also average one-pixel diagonal shifts of
+    /// each image and of its mirror image, scored at the network's own precision: the query is
+    /// the ranking of those averages, computed here from separately shifted copies of the images.
+    @Test(arguments: [MatmulPrecision.float32, .int8Inference])
+    func candidateShiftsAverageShiftedViewsIntoTheCandidatesScores(precision: MatmulPrecision) throws {
+        var profile = Self.tinyProfile
+        profile.flipScoring = .candidates
+        profile.candidateShifts = 2
+        let (loop, _) = Self.makeLoop(.lfosa, profile: profile)
+        try loop.retrain()
+        let net = loop.detector!
+        net.matmulPrecision = precision
+        let cols = net.classes, norm = loop.normalization, pool = loop.pool, source = loop.source
+        let before = PoolInference.run(net, source: source, indices: pool, batch: 64, normalization: norm)
+        let margins = pool.indices.map { r in max(before.logits[r * cols], before.logits[r * cols + 1]) - before.logits[r * cols + 2] }.sorted()
+        (net.head as! Linear).bias.value[2] += margins[margins.count / 2]
+        func rank(_ l: [Float]) -> MaxActivationRanking {
+            MaxActivationRanking(logits: LfOSAStrategy.referencedToUnknown(l, columns: cols, unknownColumn: 2), columns: cols,
+                                 knownClasses: 2, unknownColumn: 2, options: .paper)
+        }
+        let batch = 6
+        let plain = PoolInference.run(net, source: source, indices: pool, batch: 64, normalization: norm)
+        let first = rank(plain.logits)
+        let rows = first.order.prefix(FlipScoring.candidatesPerQuery * batch).filter { first.tier[$0] < 2 }.sorted()
+        net.matmulPrecision = precision.refinement
+        let both = PoolInference.run(net, source: source, indices: rows.map { pool[$0] }, batch: 64, normalization: norm, flip: .all).logits
+        net.matmulPrecision = precision
+        // the shifted views from copies of the candidates moved by hand, black outside
+        let h = source.height, w = source.width, size = source.channels * h * w
+        var viewSums = both
+        for shift in FlipScoring.candidateShiftViews.prefix(2) {
+            var pixels = [UInt8](repeating: 0, count: rows.count * size)
+            for (i, r) in rows.enumerated() {
+                for c in 0..<source.channels { for y in 0..<h { for x in 0..<w {
+                    let sx = x + shift.dx, sy = y + shift.dy
+                    guard (0..<w).contains(sx) && (0..<h).contains(sy) else { continue }
+                    pixels[i * size + (c * h + y) * w + x] = source.pixels[pool[r] * size + (c * h + sy) * w + sx]
+                } } }
+            }
+            let moved = ImageBatchSource(channels: source.channels, height: h, width: w, pixels: pixels)
+            let views = PoolInference.run(net, source: moved, indices: Array(rows.indices), batch: 64, normalization: norm, flip: .all).logits
+            for i in viewSums.indices { viewSums[i] += views[i] }
+        }
+        var expected = plain.logits
+        for (i, r) in rows.enumerated() { for j in 0..<cols { expected[r * cols + j] = viewSums[i * cols + j] / 3 } }
+        let second = rank(expected)
+        // the whole ranking asked with the query's size: its top is the query
+        let full = try loop.nextQuery(batch: Int.max, queryBatch: batch)
+        #expect(full.prefix(batch).map(\.index) == second.order.prefix(batch).map { pool[$0] })
+        #expect(zip(full, second.order).allSatisfy { abs($0.maxActivation! - second.maxActivation[$1]) < 1e-4 })
+        // the shifted views moved the candidates' scores off what the mirrored pair alone gives
+        func margin(_ l: [Float], _ r: Int) -> Float { max(l[r * cols], l[r * cols + 1]) - l[r * cols + 2] }
+        var pairOnly = plain.logits
+        for (i, r) in rows.enumerated() { for j in 0..<cols { pairOnly[r * cols + j] = both[i * cols + j] } }
+        let score = Dictionary(uniqueKeysWithValues: full.map { ($0.index, $0.maxActivation!) })
+        #expect(rows.allSatisfy { abs(score[pool[$0]]! - margin(expected, $0)) < 1e-4 })
+        #expect(rows.filter { abs(score[pool[$0]]! - margin(pairOnly, $0)) > 1e-3 }.count > rows.count / 2)
+        #expect(net.matmulPrecision == precision, "the network's own precision restored")
+        #expect(TrainingProfile.fast.candidateShifts == 2 && TrainingProfile.paper.candidateShifts == 0)
     }
 }

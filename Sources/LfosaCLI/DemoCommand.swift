@@ -194,7 +194,7 @@ struct DemoCommand: ParsableCommand {
             ("matmul_precision", "\"\(session.settings.profile.matmulPrecision.rawValue)\""),
             ("train_precision", "\"\(session.settings.profile.trainingPrecision.rawValue)\""),
             ("flip_scoring", "\"\(session.settings.profile.flipScoring.rawValue)\""),
-            ("candidate_shifts", "\(session.settings.profile.flipScoring == .candidates ? session.settings.profile.candidateShifts : 0)"),
+            ("candidate_shifts", "\(session.settings.profile.candidateShiftsInUse)"),
             ("class_balanced", "\(session.settings.profile.classBalanced)"),
             ("score", "\"\(session.settings.score.rawValue)\""),
             ("exit", "\"\(exit)\""),

@@ -259,7 +259,7 @@ struct SimulateCommand: ParsableCommand {
             "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "warm_start": "\(profileValue.warmStart)",
             "detector_classifies": "\(profileValue.detectorClassifies)", "rotation_degrees": "\(profileValue.augmentation.maxRotationDegrees)", "cutout": "\(profileValue.augmentation.cutout)", "weight_decay": "\(profileValue.weightDecay)", "final_fit_steps": "\(profileValue.finalFitSteps)", "final_fit_schedule": "\(profileValue.effectiveFinalFitSchedule)",
             "schedule": "\(profileValue.schedule)", "warm_schedule": "\(profileValue.warmSchedule)", "flip_scoring": profileValue.flipScoring.rawValue,
-            "candidate_shifts": "\(profileValue.flipScoring == .candidates ? profileValue.candidateShifts : 0)",
+            "candidate_shifts": "\(profileValue.candidateShiftsInUse)",
             "flip_classification": "\(profileValue.flipAveragedClassification)",
             "pretrain_dense": "\(profileValue.pretraining?.transfersDenseLayers ?? false)",
             "matmul_precision": profileValue.matmulPrecision.rawValue, "train_precision": profileValue.trainingPrecision.rawValue,

@@ -157,10 +157,12 @@ enum PoolInference {
     /// Logits (`[n × classes]`, row-major) and optionally penultimate features of `indices`.
     /// `flip` says which rows are also scored left–right mirrored, their two views' logits (and
     /// features) averaged: none, all, or (`.known`) those whose plain arg-max is not
-    /// `unknownColumn` (all rows when it is nil).
+    /// `unknownColumn` (all rows when it is nil). `shift` scores every view shifted so
+    /// (`makeBatch`'s `shift`).
     static func run(_ network: Network, source: ImageBatchSource, indices: [Int], batch: Int,
                     normalization: Normalization, withFeatures: Bool = false,
-                    flip: FlipScoring = .off, unknownColumn: Int? = nil) -> (logits: [Float], features: [Float], featureWidth: Int) {
+                    flip: FlipScoring = .off, unknownColumn: Int? = nil,
+                    shift: PixelShift = .zero) -> (logits: [Float], features: [Float], featureWidth: Int) {
         var logits = [Float](), features = [Float]()
         logits.reserveCapacity(indices.count * network.classes)
         var width = 0
@@ -170,7 +172,7 @@ enum PoolInference {
         while start < indices.count {
             let end = min(indices.count, start + batch)
             let (l, f) = forward(network, makeBatch(from: source, indices: Array(indices[start..<end]), augmentation: .none,
-                                                    normalization: normalization, rng: &rng), withFeatures: withFeatures)
+                                                    normalization: normalization, rng: &rng, shift: shift), withFeatures: withFeatures)
             logits += l
             if withFeatures {
                 features += f
@@ -188,14 +190,16 @@ enum PoolInference {
             rows = indices.indices.filter { row in unknownColumn.map { argmax(logits, row: row, columns: c) != $0 } ?? true }
         }
         averageMirrored(network, source: source, indices: indices, rows: rows, batch: batch, normalization: normalization,
-                        logits: &logits, features: &features, featureWidth: width)
+                        logits: &logits, features: &features, featureWidth: width, shift: shift)
         return (logits, features, width)
     }
 
     /// Scores `rows` (positions into `indices`) left–right mirrored, in full batches, and
-    /// averages each row's logits (and, with `featureWidth` > 0, features) with those.
+    /// averages each row's logits (and, with `featureWidth` > 0, features) with those; `shift`
+    /// as in `run`.
     static func averageMirrored(_ network: Network, source: ImageBatchSource, indices: [Int], rows: [Int], batch: Int,
-                                normalization: Normalization, logits: inout [Float], features: inout [Float], featureWidth width: Int) {
+                                normalization: Normalization, logits: inout [Float], features: inout [Float], featureWidth width: Int,
+                                shift: PixelShift = .zero) {
         var rng = SplitMix64(seed: 0)   // unused: no augmentation
         let c = network.classes
         var start = 0
@@ -203,7 +207,7 @@ enum PoolInference {
             let end = min(rows.count, start + batch)
             let chunkRows = rows[start..<end]
             let (lm, fm) = forward(network, makeBatch(from: source, indices: chunkRows.map { indices[$0] }, augmentation: .none,
-                                                      normalization: normalization, rng: &rng, mirrored: true),
+                                                      normalization: normalization, rng: &rng, mirrored: true, shift: shift),
                                    withFeatures: width > 0)
             for (i, row) in chunkRows.enumerated() {
                 for j in 0..<c { logits[row * c + j] = 0.5 * (logits[row * c + j] + lm[i * c + j]) }
@@ -211,27 +215,6 @@ enum PoolInference {
             }
             start = end
         }
-    }
-
-    /// The logits (`[rows.count × classes]`) of `rows` (positions into `indices`) shifted by
-    /// `shift`, each the average of the shifted plain and the shifted mirrored view.
-    static func shiftedViews(_ network: Network, source: ImageBatchSource, indices: [Int], rows: [Int], batch: Int,
-                             normalization: Normalization, shift: PixelShift) -> [Float] {
-        var rng = SplitMix64(seed: 0)   // unused: no augmentation
-        let c = network.classes
-        var logits = [Float](repeating: 0, count: rows.count * c)
-        for mirrored in [false, true] {
-            var start = 0
-            while start < rows.count {
-                let end = min(rows.count, start + batch)
-                let x = makeBatch(from: source, indices: rows[start..<end].map { indices[$0] }, augmentation: .none,
-                                  normalization: normalization, rng: &rng, mirrored: mirrored, shift: shift)
-                let l = network.forward(x, mode: .inference).data
-                for i in 0..<(end - start) * c { logits[start * c + i] += 0.5 * l[i] }
-                start = end
-            }
-        }
-        return logits
     }
 
     private static func forward(_ network: Network, _ x: Tensor, withFeatures: Bool) -> (logits: [Float], features: [Float]) {
@@ -279,8 +262,9 @@ extension SelectionContext {
         var sum = [Float](repeating: 0, count: rows.count * c)
         for (i, row) in rows.enumerated() { for j in 0..<c { sum[i * c + j] = logits[row * c + j] } }
         for shift in shifts {
-            let l = PoolInference.shiftedViews(network, source: source, indices: pool, rows: rows, batch: inferenceBatch,
-                                               normalization: normalization, shift: shift)
+            // the shifted image and its mirror image, averaged
+            let l = PoolInference.run(network, source: source, indices: rows.map { pool[$0] }, batch: inferenceBatch,
+                                      normalization: normalization, flip: .all, shift: shift).logits
             for i in 0..<sum.count { sum[i] += l[i] }
         }
         let views = Float(1 + shifts.count)   // view pairs: plain + mirrored, then each shift's pair

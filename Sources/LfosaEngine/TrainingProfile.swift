@@ -44,6 +44,8 @@ public struct TrainingProfile: Sendable, Equatable {
     /// and the mirrored image, every view weighing the same in their average. Scored at the
     /// scoring precision: 2 adds 4 views of about 2b images, ~0.3 s on two cores at int8.
     public var candidateShifts: Int = 0
+    /// The shifts a selection actually scores: `candidateShifts` under `.candidates`, else 0.
+    public var candidateShiftsInUse: Int { flipScoring == .candidates ? candidateShifts : 0 }
     /// The same for `ActiveLearningLoop.predictKnownClasses` (the known-class predictions
     /// whose accuracy `simulate` reports): twice the inference of the evaluated images only.
     public var flipAveragedClassification: Bool = false

@@ -39,7 +39,7 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: "Precision of the matrix products: fp32, bf16 (bfloat16 operands, float32 sums; Intel AMX, else fp32) fp16 (float32 training, float16 inference convolutions; AVX512-FP16, else fp32) or int8 (fp16, with 8-bit integer products in the convolutions after a ReLU, the first convolution on the pixels and the dense layer; AVX512-VNNI).")
     var precision: String = MatmulPrecision.float32.rawValue
 
-    @Option(help: "Precision of the training convolutions' products where --precision trains in float32: fp32 or fp16 (forward and input gradients with float16 products; AVX512-FP16, else fp32).")
+    @Option(help: "Precision of the training convolutions' products where --precision trains in float32: fp32, fp16 (forward and input gradients with float16 products; AVX512-FP16, else fp32) or bf16 (the same with bfloat16 products summed in float32; AVX512-BF16, else fp32).")
     var trainPrecision: String = TrainingPrecision.float32.rawValue
 
     @Flag(help: "Use the Winograd F(2×2,3×3) path for 3×3 convolutions (default: cache-blocked im2col + sgemm).")

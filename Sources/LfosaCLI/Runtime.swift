@@ -44,7 +44,7 @@ struct ScoringOptions: ParsableArguments {
     @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX), fp16 (float32 training, float16 convolutions when scoring; AVX512-FP16), int8 (as fp16, with 8-bit integer products in the convolutions after a ReLU, the first convolution on the pixels and the dense layer; the default where the CPU has AVX512-VNNI but no AMX) or fp32.")
     var precision: String = MatmulPrecision.preferred.rawValue
 
-    @Option(help: "Precision of training's convolution products where --precision trains in float32: fp16 (the forward pass and input gradients with float16 products, each image's gradient scaled by a power of two first; weight gradients, batch norm, dense layers and the optimiser in float32; AVX512-FP16) or fp32. Default: fp16 with --precision int8 or fp16 where the CPU has AVX512-FP16, else fp32.")
+    @Option(help: "Precision of training's convolution products where --precision trains in float32: fp16 (the forward pass and input gradients with float16 products, each image's gradient scaled by a power of two first; weight gradients, batch norm, dense layers and the optimiser in float32; AVX512-FP16), bf16 (the same convolutions with bfloat16 products summed in float32; AVX512-BF16) or fp32. Default with --precision int8 or fp16: fp16 where the CPU has AVX512-FP16, else bf16 where it has AVX512-BF16, else fp32.")
     var trainPrecision: String?
 
     /// `--train-precision`, or its default for `matmul` (validated before anything is read).
@@ -73,18 +73,19 @@ struct ScoringOptions: ParsableArguments {
 }
 
 extension TrainingPrecision {
-    /// What label, demo and simulate train with unless told: float16 under float16 or int8
-    /// scoring (`--precision fp16|int8`, their defaults where the CPU has AVX512-FP16 or VNNI but no AMX)
-    /// where the CPU runs it, float32 otherwise — `--precision fp32` means float32 throughout.
+    /// What label, demo and simulate train with unless told: under float16 or int8 scoring
+    /// (`--precision fp16|int8`, their defaults where the CPU has AVX512-FP16 or VNNI but no AMX)
+    /// `TrainingPrecision.preferred` (float16 with AVX512-FP16, else bfloat16 with AVX512-BF16),
+    /// float32 otherwise — `--precision fp32` means float32 throughout.
     static func defaultFor(_ matmul: MatmulPrecision) -> TrainingPrecision {
         let scoresInHalf = matmul.effective == .float16Inference || matmul.effective == .int8Inference
         return scoresInHalf ? TrainingPrecision.preferred : .float32
     }
 
-    /// `--train-precision` values: fp32 or fp16.
+    /// `--train-precision` values: fp32, fp16 or bf16.
     static func parse(_ text: String) throws -> TrainingPrecision {
         guard let p = TrainingPrecision(rawValue: text) else {
-            throw ValidationError("unknown training precision '\(text)' (fp32 or fp16)")
+            throw ValidationError("unknown training precision '\(text)' (fp32, fp16 or bf16)")
         }
         return p
     }

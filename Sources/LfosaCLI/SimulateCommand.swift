@@ -99,6 +99,9 @@ struct SimulateCommand: ParsableCommand {
           help: "Classify the test images (the reported accuracy) by each image's and its mirror image's averaged logits (default: the profile's; fast: yes, paper: no).")
     var flipClassification: Bool?
 
+    @Option(help: "Under --flip-classification, how many one-pixel diagonal shifts (0-4) also classify each test image, on the plain and the mirrored image, all views' logits averaged (default: the profile's; fast: 2, paper: 0).")
+    var classificationShifts: Int?
+
     @Flag(name: .customLong("pretrain-dense"), help: "Transfer the pretrained dense layers too, not only the convolutions.")
     var pretrainDense = false
 
@@ -199,6 +202,10 @@ struct SimulateCommand: ParsableCommand {
             knownSpec = .mismatchRatio(mismatch ?? 0.4)
         }
         guard batch > 0, rounds >= 0 else { throw ValidationError("--batch must be positive and --rounds non-negative") }
+        let candidateShifts = try scoring.validatedCandidateShifts()
+        if let classificationShifts, !(0...FlipScoring.candidateShiftViews.count).contains(classificationShifts) {
+            throw ValidationError("--classification-shifts \(classificationShifts) is outside 0...\(FlipScoring.candidateShiftViews.count)")
+        }
 
         var dataset: LoadedDataset
         do { dataset = try DatasetLoader.load(spec: source, options: LoadOptions(cacheDirectory: DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment))) } catch { throw ValidationError(error.description) }
@@ -222,8 +229,9 @@ struct SimulateCommand: ParsableCommand {
         if let firstRoundEpochs { profileValue.firstRoundEpochs = firstRoundEpochs }
         if let detectorClassifies { profileValue.detectorClassifies = detectorClassifies }
         if let flipScoring = scoring.flipScoring { profileValue.flipScoring = flipScoring }
-        if let shifts = try scoring.validatedCandidateShifts() { profileValue.candidateShifts = shifts }
+        if let candidateShifts { profileValue.candidateShifts = candidateShifts }
         if let flipClassification { profileValue.flipAveragedClassification = flipClassification }
+        if let classificationShifts { profileValue.classificationShifts = classificationShifts }
         profileValue = profileValue.withMatmulPrecision(matmulPrecision).withTrainingPrecision(trainingPrecision)
         var setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,
                                       rounds: rounds, profile: profileValue, temperature: temperature, threshold: threshold)
@@ -261,6 +269,7 @@ struct SimulateCommand: ParsableCommand {
             "schedule": "\(profileValue.schedule)", "warm_schedule": "\(profileValue.warmSchedule)", "flip_scoring": profileValue.flipScoring.rawValue,
             "candidate_shifts": "\(profileValue.candidateShiftsInUse)",
             "flip_classification": "\(profileValue.flipAveragedClassification)",
+            "classification_shifts": "\(profileValue.classificationShiftsInUse)",
             "pretrain_dense": "\(profileValue.pretraining?.transfersDenseLayers ?? false)",
             "matmul_precision": profileValue.matmulPrecision.rawValue, "train_precision": profileValue.trainingPrecision.rawValue,
             "pretrain_seconds": String(format: "%.1f", pretrainSeconds), "pretrain_cached": "\(pretrainCached)",

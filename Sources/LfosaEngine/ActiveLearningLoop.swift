@@ -236,17 +236,35 @@ public final class ActiveLearningLoop {
     /// Known-class predictions (0..<K) for `indices` of `images` (same image shape as the
     /// pool): the classifier's argmax, or the detector's argmax over its first K logits when
     /// the strategy trains no classifier — of each image's logits averaged with its mirror
-    /// image's under `profile.flipAveragedClassification`. Requires trained networks.
+    /// image's under `profile.flipAveragedClassification`, and with those of
+    /// `profile.classificationShifts` one-pixel shifts of both (every view weighing the same).
+    /// Requires trained networks.
     public func predictKnownClasses(_ images: ImageBatchSource, indices: [Int]) -> [Int] {
         guard let net = classifyingNetwork else { preconditionFailure("no trained network classifies known classes") }
-        let out = PoolInference.run(net, source: images, indices: indices, batch: profile.inferenceBatch, normalization: normalization,
-                                    flip: profile.flipAveragedClassification ? .all : .off)
+        let logits = classificationLogits(net, images: images, indices: indices)
         let c = net.classes
         return (0..<indices.count).map { row in
             var best = 0
-            for j in 1..<knownClasses where out.logits[row * c + j] > out.logits[row * c + best] { best = j }
+            for j in 1..<knownClasses where logits[row * c + j] > logits[row * c + best] { best = j }
             return best
         }
+    }
+
+    /// `net`'s logits (`[indices.count × classes]`) that `predictKnownClasses` decides by: the
+    /// plain view's, averaged with the mirror image's and with both views of each of the
+    /// profile's classification shifts.
+    func classificationLogits(_ net: Network, images: ImageBatchSource, indices: [Int]) -> [Float] {
+        var logits = PoolInference.run(net, source: images, indices: indices, batch: profile.inferenceBatch,
+                                       normalization: normalization, flip: profile.flipAveragedClassification ? .all : .off).logits
+        let shifts = FlipScoring.candidateShiftViews.prefix(max(0, profile.classificationShiftsInUse))
+        guard !shifts.isEmpty else { return logits }
+        for shift in shifts {
+            let l = PoolInference.run(net, source: images, indices: indices, batch: profile.inferenceBatch,
+                                      normalization: normalization, flip: .all, shift: shift).logits
+            for i in 0..<logits.count { logits[i] += l[i] }
+        }
+        let views = Float(1 + shifts.count)   // view pairs: plain + mirrored, then each shift's pair
+        return logits.map { $0 / views }
     }
 
     /// The trained network whose first K outputs classify the known classes: the classifier, or

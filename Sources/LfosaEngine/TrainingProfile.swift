@@ -49,6 +49,13 @@ public struct TrainingProfile: Sendable, Equatable {
     /// The same for `ActiveLearningLoop.predictKnownClasses` (the known-class predictions
     /// whose accuracy `simulate` reports): twice the inference of the evaluated images only.
     public var flipAveragedClassification: Bool = false
+    /// Under `flipAveragedClassification`, how many one-pixel diagonal shifts (0…4, of
+    /// `FlipScoring.candidateShiftViews`) also classify each image, on the plain and the mirrored
+    /// image, all views' logits averaged: 2 triples the inference of the evaluated images.
+    public var classificationShifts: Int = 0
+    /// The shifts the known-class predictions actually average: `classificationShifts` under
+    /// `flipAveragedClassification`, else 0.
+    public var classificationShiftsInUse: Int { flipAveragedClassification ? classificationShifts : 0 }
     /// Precision of the networks' matrix products (training and scoring); see `MatmulPrecision`.
     public var matmulPrecision: MatmulPrecision = .float32
     /// Precision of training's convolution products where `matmulPrecision` trains in float32
@@ -130,6 +137,7 @@ public struct TrainingProfile: Sendable, Equatable {
         p.flipAveragedClassification = true
         p.flipScoring = .candidates
         p.candidateShifts = 2
+        p.classificationShifts = 2
         p.finalFitSteps = 4000
         p.finalFitSchedule = .oneCycle(max: 0.1, warmupFraction: 0.25)
         return p

@@ -88,6 +88,19 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
                     }
                     return
                 }
+                if mode == .training && trainsBFloat16(h: h, w: w, ho: ho, wo: wo) {
+                    // bfloat16 products summed in float32; a non-finite output sends the layer
+                    // back to the float32 kernel below.
+                    let overflow = x.data.withUnsafeBufferPointer { xp -> Bool in
+                        let box = (x: xp.baseAddress!, w: wp.baseAddress!, out: out.baseAddress!)
+                        return parallelChunksReportingAny(n) { lo, hi in
+                            lfosa_dpbf16_conv_same_forward(Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight),
+                                                           Int32(kernelWidth), Int32(n), Int32(h), Int32(w), box.x, Int32(lo),
+                                                           Int32(hi), box.w, box.out, Int32(cols)) != 0
+                        }
+                    }
+                    if !overflow { return }
+                }
                 if mode != .training ? runsFloat16(h: h, w: w, ho: ho, wo: wo) : trainsFloat16(h: h, w: w, ho: ho, wo: wo) {
                     // float16 products; a sum beyond float16's range (reported by any worker)
                     // sends the layer back to the float32 kernel below.
@@ -295,6 +308,15 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
         trainingPrecision == .float16 && float16KernelTakes(h: h, w: w, ho: ho, wo: wo)
     }
 
+    /// Whether training runs this layer's forward and input-gradient convolutions with bfloat16
+    /// products (`TrainingPrecision.bfloat16`, AVX512-BF16) for an `h × w` input: where the
+    /// float32 direct kernel would (never under `MatmulPrecision.bfloat16`, whose AMX kernel
+    /// takes precedence).
+    private func trainsBFloat16(h: Int, w: Int, ho: Int, wo: Int) -> Bool {
+        trainingPrecision == .bfloat16 && allowsDirectFloat16 && directKernel(h: h, w: w, ho: ho, wo: wo) == .float32
+            && lfosa_dpbf16_conv_same_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
+    }
+
     /// Whether the float16 kernel can stand in for this layer's float32 direct kernel on an
     /// `h × w` input: allowed, a "same" convolution the float32 direct kernel takes, and a plane
     /// and kernel `f16_conv.c` handles on this CPU.
@@ -444,6 +466,7 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
         // float16 training: each image's g scaled by a power of two that puts its largest
         // magnitude near 2^10 before it is rounded to float16 (the kernel divides the sums by it again).
         let halfGradient = direct && needInput && trainsFloat16(h: h, w: w, ho: ho, wo: wo)
+        let bfloat16Gradient = direct && needInput && trainsBFloat16(h: h, w: w, ho: ho, wo: wo)
         let weightCount = weight.count
         // One weight-gradient accumulator per worker, summed in worker order afterwards.
         var partials = [Float](repeating: 0, count: maxWorkers * weightCount)
@@ -477,6 +500,15 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
                                 }
                                 guard needInput else { return }
                                 if let directKernel {
+                                    if bfloat16Gradient {
+                                        let overflow = flipped.withUnsafeBufferPointer { fp in
+                                            lfosa_dpbf16_conv_same_forward(
+                                                Int32(inputChannels), Int32(outputChannels), Int32(kernelHeight),
+                                                Int32(kernelWidth), Int32(n), Int32(h), Int32(w), gp.baseAddress, Int32(n0),
+                                                Int32(n1), fp.baseAddress, dxp.baseAddress, Int32(cols)) != 0
+                                        }
+                                        if !overflow { return }
+                                    }
                                     if halfGradient {
                                         let overflow = flipped.withUnsafeBufferPointer { fp in
                                             lfosa_f16_conv_same_forward_scaled(

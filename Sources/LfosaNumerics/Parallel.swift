@@ -118,14 +118,32 @@ public enum TrainingPrecision: String, Sendable, CaseIterable, Codable {
     /// themselves are float32 and rounded for each product pass). A layer whose float16 result
     /// is not finite is redone in float32.
     case float16 = "fp16"
+    /// The same convolutions with bfloat16 products summed in float32 (AVX512-BF16's
+    /// vdpbf16ps, `lfosa_dpbf16_conv_same_forward`): inputs and weights rounded to bfloat16
+    /// (8 significant bits, float32's exponent range, so no scaling), sums in float32. The
+    /// rest as under `.float16`. For CPUs with AVX512-BF16 but neither AMX nor AVX512-FP16
+    /// (AMD Zen 4).
+    case bfloat16 = "bf16"
 
-    /// float16 where the CPU has AVX512-FP16 and no AMX (where it has AMX, bfloat16 trains).
+    /// Whether this machine runs `.bfloat16` training products (AVX512-BF16).
+    public static var bfloat16Available: Bool { lfosa_avx512_bf16_available() != 0 }
+
+    /// float16 where the CPU has AVX512-FP16 and no AMX (where it has AMX, bfloat16 trains on
+    /// its tiles); else bfloat16 where it has AVX512-BF16; else float32.
     public static var preferred: TrainingPrecision {
-        MatmulPrecision.float16Available && !MatmulPrecision.bfloat16Available ? .float16 : .float32
+        if MatmulPrecision.bfloat16Available { return .float32 }
+        if MatmulPrecision.float16Available { return .float16 }
+        return bfloat16Available ? .bfloat16 : .float32
     }
 
-    /// What training actually runs at here: float32 when the CPU lacks AVX512-FP16.
-    public var effective: TrainingPrecision { self == .float16 && !MatmulPrecision.float16Available ? .float32 : self }
+    /// What training actually runs at here: float32 when the CPU lacks the instructions.
+    public var effective: TrainingPrecision {
+        switch self {
+        case .float16: return MatmulPrecision.float16Available ? self : .float32
+        case .bfloat16: return Self.bfloat16Available ? self : .float32
+        case .float32: return self
+        }
+    }
 }
 
 /// Layers with convolutions that can train at `TrainingPrecision.float16`.

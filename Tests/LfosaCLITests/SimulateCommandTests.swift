@@ -56,43 +56,55 @@ import LfosaNumerics
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == (native ? 2 : 1))
         #expect(recorded["matmul_precision"] == "fp32")   // args ask for fp32
         // float16 and int8 inference: training convolutions in float16 where the CPU has
-        // AVX512-FP16 (their default), so one trunk of their own, shared; the precision recorded
-        // is what ran here
-        let halfTrains = MatmulPrecision.float16Available && !native ? "fp16" : "fp32"
-        let trunksNow = (native ? 2 : 1) + (halfTrains == "fp16" ? 1 : 0)
+        // AVX512-FP16, else in bfloat16 where it has AVX512-BF16 (their default where the scoring
+        // precision runs here; a scoring precision that falls back to float32 trains in float32),
+        // each training precision with a trunk of its own in the cache; the precisions recorded
+        // are what ran here
+        let halfTrains = TrainingPrecision.preferred.rawValue
+        #expect(native ? halfTrains == "fp32" : halfTrains == (MatmulPrecision.float16Available ? "fp16"
+                                                                : TrainingPrecision.bfloat16Available ? "bf16" : "fp32"))
+        var trunkKinds: Set<String> = native ? ["fp32", "amx"] : ["fp32"]
         for (precision, ran) in [("fp16", MatmulPrecision.float16Inference.effective.rawValue),
                                  ("int8", MatmulPrecision.int8Inference.effective.rawValue)] {
             let out = root + "/out-" + precision
             let run = try runLfosa(args.map { $0 == root + "/out" ? out : ($0 == "fp32" ? precision : $0) }, timeout: 120,
                                    environment: env)
             #expect(run.status == 0, "stderr: \(run.stderr)")
-            #expect(run.stdout.contains("loaded from the cache") == (precision == "int8" || halfTrains == "fp32"))
+            let trains = ran == "fp32" ? "fp32" : halfTrains
+            #expect(run.stdout.contains("loaded from the cache") == trunkKinds.contains(trains), "\(precision) trains \(trains)")
+            trunkKinds.insert(trains)
             let settings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json")))
             #expect(((settings as? [String: Any])?["settings"] as? [String: String])?["matmul_precision"] == ran)
-            #expect(((settings as? [String: Any])?["settings"] as? [String: String])?["train_precision"] == halfTrains)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == trunksNow)
+            #expect(((settings as? [String: Any])?["settings"] as? [String: String])?["train_precision"] == trains)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == trunkKinds.count)
         }
         #expect(MatmulPrecision.int8Inference.effective == (MatmulPrecision.int8Available ? .int8Inference
                                                              : MatmulPrecision.float16Inference.effective))
-        // float16 training: under --precision fp32 training stays float32 unless asked; asked for,
-        // it is recorded and shares the float16-trained trunk above
+        // the other training precisions: under --precision fp32 training stays float32 unless
+        // asked; asked for, each is recorded as what ran and shares its trunk with the runs above
         #expect(recorded["train_precision"] == "fp32")
-        let halfTraining = try runLfosa(args.map { $0 == root + "/out" ? root + "/out-f16t" : $0 } + ["--train-precision", "fp16"],
-                                        timeout: 120, environment: env)
-        #expect(halfTraining.status == 0, "stderr: \(halfTraining.stderr)")
-        let halfSettings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-f16t/results.json")))
-        let halfRan = MatmulPrecision.float16Available ? "fp16" : "fp32"
-        #expect(((halfSettings as? [String: Any])?["settings"] as? [String: String])?["train_precision"] == halfRan)
-        #expect(halfTraining.stdout.contains("loaded from the cache") == (halfRan == "fp32" || halfTrains == "fp16"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count
-                == (native ? 2 : 1) + (halfRan == "fp16" ? 1 : 0))
-        let badTraining = try runLfosa(["simulate", root + "/images", "--train-precision", "bf16"], timeout: 60, environment: env)
+        for (asked, available) in [("fp16", MatmulPrecision.float16Available), ("bf16", TrainingPrecision.bfloat16Available)] {
+            let out = root + "/out-t" + asked
+            let run = try runLfosa(args.map { $0 == root + "/out" ? out : $0 } + ["--train-precision", asked],
+                                   timeout: 120, environment: env)
+            #expect(run.status == 0, "stderr: \(run.stderr)")
+            let settings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json")))
+            let ranHere = available ? asked : "fp32"
+            #expect(((settings as? [String: Any])?["settings"] as? [String: String])?["train_precision"] == ranHere)
+            #expect(run.stdout.contains("loaded from the cache") == trunkKinds.contains(ranHere), "asked \(asked)")
+            trunkKinds.insert(ranHere)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/cache/lfosa/trunks").count == trunkKinds.count)
+        }
+        let badTraining = try runLfosa(["simulate", root + "/images", "--train-precision", "fp8"], timeout: 60, environment: env)
         #expect(badTraining.status != 0)
-        #expect(badTraining.stderr.split(separator: "\n").first == "Error: unknown training precision 'bf16' (fp32 or fp16)")
+        #expect(badTraining.stderr.split(separator: "\n").first == "Error: unknown training precision 'fp8' (fp32, fp16 or bf16)")
 
         let badShifts = try runLfosa(["simulate", root + "/images", "--candidate-shifts", "5"], timeout: 60, environment: env)
         #expect(badShifts.status != 0)
         #expect(badShifts.stderr.split(separator: "\n").first == "Error: --candidate-shifts 5 is outside 0...4")
+        let badViews = try runLfosa(["simulate", root + "/images", "--classification-shifts", "7"], timeout: 60, environment: env)
+        #expect(badViews.status != 0)
+        #expect(badViews.stderr.split(separator: "\n").first == "Error: --classification-shifts 7 is outside 0...4")
 
         let badPrecision = try runLfosa(["simulate", root + "/images", "--precision", "fp8"], timeout: 60, environment: env)
         #expect(badPrecision.status != 0)
@@ -102,7 +114,7 @@ import LfosaNumerics
         let custom = try runLfosa(Array(args.dropLast()) + [root + "/out-custom", "--architecture", "compact-cnn", "--no-warm-start",
                                                            "--epochs-per-round", "3", "--first-round-epochs", "5",
                                                            "--pretrain-steps", "0", "--dump-rankings", root + "/rankings", "--flip-scoring", "all",
-                                                           "--no-flip-classification", "--score", "mav",
+                                                           "--no-flip-classification", "--classification-shifts", "3", "--score", "mav",
                                                            "--rotation", "10", "--cutout", "4", "--weight-decay", "0.0002",
                                                            "--final-fit-lr", "0.07", "--lr", "0.06", "--warm-lr", "0.04"],
                                   timeout: 120, environment: env)
@@ -115,6 +127,8 @@ import LfosaNumerics
         #expect(customRecorded["flip_scoring"] == "all" && recorded["flip_scoring"] == "candidates")
         #expect(customRecorded["candidate_shifts"] == "0" && recorded["candidate_shifts"] == "2")
         #expect(customRecorded["flip_classification"] == "false" && recorded["flip_classification"] == "true")
+        // the classification shifts ride on flip classification: none in use without it
+        #expect(customRecorded["classification_shifts"] == "0" && recorded["classification_shifts"] == "2")
         #expect(customRecorded["score"] == "mav" && recorded["score"] == "margin")
         #expect(customRecorded["rotation_degrees"] == "10.0" && recorded["rotation_degrees"] == "0.0")
         #expect(customRecorded["cutout"] == "4" && recorded["cutout"] == "0")

@@ -520,4 +520,48 @@ struct ActiveLearningLoopTests {
         #expect(net.matmulPrecision == precision, "the network's own precision restored")
         #expect(TrainingProfile.fast.candidateShifts == 2 && TrainingProfile.paper.candidateShifts == 0)
     }
+
+    /// With `classificationShifts`, the known-class predictions average the plain and mirrored
+    /// views with both views of one-pixel diagonal shifts of each image, computed here from
+    /// separately shifted copies of the images; without flip classification no shift is used.
+    @Test func classificationShiftsAverageShiftedViewsIntoThePredictions() throws {
+        var profile = Self.tinyProfile
+        profile.flipAveragedClassification = true
+        profile.classificationShifts = 2
+        let (loop, _) = Self.makeLoop(.lfosa, profile: profile)
+        try loop.retrain()
+        let net = loop.classifyingNetwork!
+        let cols = net.classes, norm = loop.normalization, source = loop.source
+        let indices = Array(loop.pool.prefix(40))
+        let pair = PoolInference.run(net, source: source, indices: indices, batch: 64, normalization: norm, flip: .all).logits
+        let h = source.height, w = source.width, size = source.channels * h * w
+        var sums = pair
+        for shift in FlipScoring.candidateShiftViews.prefix(2) {
+            var pixels = [UInt8](repeating: 0, count: indices.count * size)
+            for (i, index) in indices.enumerated() {
+                for c in 0..<source.channels { for y in 0..<h { for x in 0..<w {
+                    let sx = x + shift.dx, sy = y + shift.dy
+                    guard (0..<w).contains(sx) && (0..<h).contains(sy) else { continue }
+                    pixels[i * size + (c * h + y) * w + x] = source.pixels[index * size + (c * h + sy) * w + sx]
+                } } }
+            }
+            let moved = ImageBatchSource(channels: source.channels, height: h, width: w, pixels: pixels)
+            let views = PoolInference.run(net, source: moved, indices: Array(indices.indices), batch: 64, normalization: norm, flip: .all).logits
+            for i in sums.indices { sums[i] += views[i] }
+        }
+        let expected = sums.map { $0 / 3 }
+        let logits = loop.classificationLogits(net, images: source, indices: indices)
+        #expect(zip(logits, expected).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(zip(logits, pair).filter { abs($0 - $1) > 1e-3 }.count > logits.count / 2, "the shifted views moved the logits")
+        func argmaxKnown(_ l: [Float], _ row: Int) -> Int { l[row * cols] >= l[row * cols + 1] ? 0 : 1 }
+        #expect(loop.predictKnownClasses(source, indices: indices) == indices.indices.map { argmaxKnown(expected, $0) })
+        // the shifts ride on flip classification: without it, the plain view alone
+        var unflipped = profile
+        unflipped.flipAveragedClassification = false
+        #expect(unflipped.classificationShiftsInUse == 0)
+        let (plainLoop, _) = Self.makeLoop(.lfosa, profile: unflipped)
+        let plain = PoolInference.run(net, source: source, indices: indices, batch: 64, normalization: norm).logits
+        #expect(plainLoop.classificationLogits(net, images: source, indices: indices) == plain)
+        #expect(TrainingProfile.fast.classificationShifts == 2 && TrainingProfile.paper.classificationShifts == 0)
+    }
 }

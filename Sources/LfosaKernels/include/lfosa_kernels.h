@@ -130,6 +130,18 @@ int lfosa_f16_conv_same_pool_forward(int cout, int cin, int kh, int kw, int ntot
                                      const float *x, int n0, int n1, const float *weight,
                                      const float *scale, const float *shift, int relu, float *out);
 
+// 1 when this CPU and kernel can run AVX512-BF16 (vdpbf16ps: bfloat16 pair products summed in
+// float32); 0 otherwise.
+int lfosa_avx512_bf16_available(void);
+// Whether lfosa_dpbf16_conv_same_forward runs here for this plane and kernel: odd kernels up to
+// 31 tall and 5 wide, any plane, and a CPU with AVX512-BF16.
+int lfosa_dpbf16_conv_same_supported(int h, int w, int kh, int kw);
+// Training: lfosa_f32_conv_same_forward's convolution (same arguments) with inputs and weights
+// rounded to bfloat16 and their products summed in float32 (dpbf16_conv.c). Returns 1 when an
+// output is not finite: the caller redoes the layer in float32.
+int lfosa_dpbf16_conv_same_forward(int cout, int cin, int kh, int kw, int ntotal, int h, int w,
+                                   const float *x, int n0, int n1, const float *weight, float *out, int ldc);
+
 // 1 when this CPU and kernel can run AVX512-VNNI (8-bit integer dot products); 0 otherwise.
 int lfosa_avx512_vnni_available(void);
 // Whether lfosa_i8_conv_same_pool_forward handles this layer: odd kernels up to 15 tall and 5

@@ -44,7 +44,7 @@ struct ScoringOptions: ParsableArguments {
     @Option(help: "Precision of the networks' matrix products: bf16 (bfloat16 operands, float32 sums; the default where the CPU has Intel AMX), fp16 (float32 training, float16 convolutions when scoring; AVX512-FP16), int8 (as fp16, with 8-bit integer products in the convolutions after a ReLU, the first convolution on the pixels and the dense layer; the default where the CPU has AVX512-VNNI but no AMX) or fp32.")
     var precision: String = MatmulPrecision.preferred.rawValue
 
-    @Option(help: "Precision of training's convolution products where --precision trains in float32: fp16 (the forward pass and input gradients with float16 products, each image's gradient scaled by a power of two first; weight gradients, batch norm, dense layers and the optimiser in float32; AVX512-FP16), bf16 (the same convolutions with bfloat16 products summed in float32; AVX512-BF16) or fp32. Default with --precision int8 or fp16: fp16 where the CPU has AVX512-FP16, else bf16 where it has AVX512-BF16, else fp32.")
+    @Option(help: "Precision of training's convolution products where --precision trains in float32: fp16 (the forward pass and input gradients with float16 products, each image's gradient scaled by a power of two first; weight gradients, batch norm, dense layers and the optimiser in float32; AVX512-FP16), bf16 (the same convolutions with bfloat16 products summed in float32; AVX512-BF16) or fp32. Default where --precision int8 or fp16 runs as asked (not falling back to fp32): fp16 where the CPU has AVX512-FP16, else bf16 where it has AVX512-BF16, else fp32.")
     var trainPrecision: String?
 
     /// `--train-precision`, or its default for `matmul` (validated before anything is read).

@@ -17,7 +17,7 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
     public var computesInputGradient = true
     /// Precision of the products (the Winograd path always runs float32).
     public var matmulPrecision = MatmulPrecision.float32
-    /// float16 forward and input-gradient products in training (see `TrainingPrecision`).
+    /// float16 or bfloat16 forward and input-gradient products in training (see `TrainingPrecision`).
     public var trainingPrecision = TrainingPrecision.float32
     public let inputChannels: Int
     public let outputChannels: Int
@@ -313,7 +313,7 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
     /// float32 direct kernel would (never under `MatmulPrecision.bfloat16`, whose AMX kernel
     /// takes precedence).
     private func trainsBFloat16(h: Int, w: Int, ho: Int, wo: Int) -> Bool {
-        trainingPrecision == .bfloat16 && allowsDirectFloat16 && directKernel(h: h, w: w, ho: ho, wo: wo) == .float32
+        trainingPrecision == .bfloat16 && directKernel(h: h, w: w, ho: ho, wo: wo) == .float32
             && lfosa_dpbf16_conv_same_supported(Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth)) != 0
     }
 

@@ -146,7 +146,7 @@ public enum TrainingPrecision: String, Sendable, CaseIterable, Codable {
     }
 }
 
-/// Layers with convolutions that can train at `TrainingPrecision.float16`.
+/// Layers with convolutions that can train at `TrainingPrecision.float16` or `.bfloat16`.
 public protocol TrainingPrecisionSettable: AnyObject {
     var trainingPrecision: TrainingPrecision { get set }
 }

@@ -88,28 +88,14 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
                     }
                     return
                 }
-                if mode == .training && trainsBFloat16(h: h, w: w, ho: ho, wo: wo) {
-                    // bfloat16 products summed in float32; a non-finite output sends the layer
-                    // back to the float32 kernel below.
+                if let reduced = reducedPrecisionKernel(training: mode == .training, h: h, w: w, ho: ho, wo: wo) {
+                    // float16 or bfloat16 products; a non-finite output (a float16 sum beyond its
+                    // range, reported by any worker) sends the layer back to the float32 kernel below.
                     let overflow = x.data.withUnsafeBufferPointer { xp -> Bool in
                         let box = (x: xp.baseAddress!, w: wp.baseAddress!, out: out.baseAddress!)
                         return parallelChunksReportingAny(n) { lo, hi in
-                            lfosa_dpbf16_conv_same_forward(Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight),
-                                                           Int32(kernelWidth), Int32(n), Int32(h), Int32(w), box.x, Int32(lo),
-                                                           Int32(hi), box.w, box.out, Int32(cols)) != 0
-                        }
-                    }
-                    if !overflow { return }
-                }
-                if mode != .training ? runsFloat16(h: h, w: w, ho: ho, wo: wo) : trainsFloat16(h: h, w: w, ho: ho, wo: wo) {
-                    // float16 products; a sum beyond float16's range (reported by any worker)
-                    // sends the layer back to the float32 kernel below.
-                    let overflow = x.data.withUnsafeBufferPointer { xp -> Bool in
-                        let box = (x: xp.baseAddress!, w: wp.baseAddress!, out: out.baseAddress!)
-                        return parallelChunksReportingAny(n) { lo, hi in
-                            lfosa_f16_conv_same_forward(Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight),
-                                                        Int32(kernelWidth), Int32(n), Int32(h), Int32(w), box.x, Int32(lo),
-                                                        Int32(hi), box.w, box.out, Int32(cols)) != 0
+                            reduced(Int32(outputChannels), Int32(inputChannels), Int32(kernelHeight), Int32(kernelWidth),
+                                    Int32(n), Int32(h), Int32(w), box.x, Int32(lo), Int32(hi), box.w, box.out, Int32(cols)) != 0
                         }
                     }
                     if !overflow { return }
@@ -308,6 +294,20 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
         trainingPrecision == .float16 && float16KernelTakes(h: h, w: w, ho: ho, wo: wo)
     }
 
+    /// The reduced-precision forward kernel (`lfosa_f16_conv_same_forward`'s arguments; returns
+    /// nonzero on a non-finite output) this layer's forward pass runs for an `h × w` input, in
+    /// training or at inference: bfloat16 (`trainsBFloat16`) or float16 (`trainsFloat16`,
+    /// `runsFloat16`); nil for the float32 kernels.
+    private func reducedPrecisionKernel(training: Bool, h: Int, w: Int, ho: Int, wo: Int)
+        -> (@convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Int32, UnsafePointer<Float>?, Int32, Int32,
+                            UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int32) -> Int32)? {
+        if training && trainsBFloat16(h: h, w: w, ho: ho, wo: wo) { return lfosa_dpbf16_conv_same_forward }
+        if training ? trainsFloat16(h: h, w: w, ho: ho, wo: wo) : runsFloat16(h: h, w: w, ho: ho, wo: wo) {
+            return lfosa_f16_conv_same_forward
+        }
+        return nil
+    }
+
     /// Whether training runs this layer's forward and input-gradient convolutions with bfloat16
     /// products (`TrainingPrecision.bfloat16`, AVX512-BF16) for an `h × w` input: where the
     /// float32 direct kernel would (never under `MatmulPrecision.bfloat16`, whose AMX kernel
@@ -463,10 +463,26 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
         // Direct kernels: the input gradient of a "same" convolution is the "same" convolution
         // of g with the kernel flipped and its channel axes swapped.
         let flipped = direct && needInput ? flippedWeight() : []
-        // float16 training: each image's g scaled by a power of two that puts its largest
-        // magnitude near 2^10 before it is rounded to float16 (the kernel divides the sums by it again).
-        let halfGradient = direct && needInput && trainsFloat16(h: h, w: w, ho: ho, wo: wo)
-        let bfloat16Gradient = direct && needInput && trainsBFloat16(h: h, w: w, ho: ho, wo: wo)
+        // The input gradient in reduced precision: bfloat16 (float32's exponent range, no
+        // scaling) or float16, each image's g scaled by a power of two that puts its largest
+        // magnitude near 2^10 before it is rounded to float16 (the kernel divides the sums by it
+        // again). Nonzero: an output was not finite, redo it in float32.
+        let reducedGradient: ((Int32, Int32, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?) -> Int32)?
+        let (cin32, cout32, kh32, kw32) = (Int32(inputChannels), Int32(outputChannels), Int32(kernelHeight), Int32(kernelWidth))
+        let (n32, h32, w32, cols32) = (Int32(n), Int32(h), Int32(w), Int32(cols))
+        if !(direct && needInput) {
+            reducedGradient = nil
+        } else if trainsBFloat16(h: h, w: w, ho: ho, wo: wo) {
+            reducedGradient = { n0, n1, g, f, dx in
+                lfosa_dpbf16_conv_same_forward(cin32, cout32, kh32, kw32, n32, h32, w32, g, n0, n1, f, dx, cols32)
+            }
+        } else if trainsFloat16(h: h, w: w, ho: ho, wo: wo) {
+            reducedGradient = { n0, n1, g, f, dx in
+                lfosa_f16_conv_same_forward_scaled(cin32, cout32, kh32, kw32, n32, h32, w32, g, n0, n1, f, dx, cols32, 0)
+            }
+        } else {
+            reducedGradient = nil
+        }
         let weightCount = weight.count
         // One weight-gradient accumulator per worker, summed in worker order afterwards.
         var partials = [Float](repeating: 0, count: maxWorkers * weightCount)
@@ -500,21 +516,9 @@ public final class Conv2D: Layer, MatmulPrecisionSettable, TrainingPrecisionSett
                                 }
                                 guard needInput else { return }
                                 if let directKernel {
-                                    if bfloat16Gradient {
+                                    if let reducedGradient {
                                         let overflow = flipped.withUnsafeBufferPointer { fp in
-                                            lfosa_dpbf16_conv_same_forward(
-                                                Int32(inputChannels), Int32(outputChannels), Int32(kernelHeight),
-                                                Int32(kernelWidth), Int32(n), Int32(h), Int32(w), gp.baseAddress, Int32(n0),
-                                                Int32(n1), fp.baseAddress, dxp.baseAddress, Int32(cols)) != 0
-                                        }
-                                        if !overflow { return }
-                                    }
-                                    if halfGradient {
-                                        let overflow = flipped.withUnsafeBufferPointer { fp in
-                                            lfosa_f16_conv_same_forward_scaled(
-                                                Int32(inputChannels), Int32(outputChannels), Int32(kernelHeight),
-                                                Int32(kernelWidth), Int32(n), Int32(h), Int32(w), gp.baseAddress, Int32(n0),
-                                                Int32(n1), fp.baseAddress, dxp.baseAddress, Int32(cols), 0) != 0
+                                            reducedGradient(Int32(n0), Int32(n1), gp.baseAddress, fp.baseAddress, dxp.baseAddress) != 0
                                         }
                                         if !overflow { return }
                                     }

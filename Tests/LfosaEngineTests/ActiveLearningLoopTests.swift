@@ -488,18 +488,9 @@ struct ActiveLearningLoopTests {
         let both = PoolInference.run(net, source: source, indices: rows.map { pool[$0] }, batch: 64, normalization: norm, flip: .all).logits
         net.matmulPrecision = precision
         // the shifted views from copies of the candidates moved by hand, black outside
-        let h = source.height, w = source.width, size = source.channels * h * w
         var viewSums = both
         for shift in FlipScoring.candidateShiftViews.prefix(2) {
-            var pixels = [UInt8](repeating: 0, count: rows.count * size)
-            for (i, r) in rows.enumerated() {
-                for c in 0..<source.channels { for y in 0..<h { for x in 0..<w {
-                    let sx = x + shift.dx, sy = y + shift.dy
-                    guard (0..<w).contains(sx) && (0..<h).contains(sy) else { continue }
-                    pixels[i * size + (c * h + y) * w + x] = source.pixels[pool[r] * size + (c * h + sy) * w + sx]
-                } } }
-            }
-            let moved = ImageBatchSource(channels: source.channels, height: h, width: w, pixels: pixels)
+            let moved = Self.shiftedCopies(of: source, indices: rows.map { pool[$0] }, shift: shift)
             let views = PoolInference.run(net, source: moved, indices: Array(rows.indices), batch: 64, normalization: norm, flip: .all).logits
             for i in viewSums.indices { viewSums[i] += views[i] }
         }
@@ -534,18 +525,9 @@ struct ActiveLearningLoopTests {
         let cols = net.classes, norm = loop.normalization, source = loop.source
         let indices = Array(loop.pool.prefix(40))
         let pair = PoolInference.run(net, source: source, indices: indices, batch: 64, normalization: norm, flip: .all).logits
-        let h = source.height, w = source.width, size = source.channels * h * w
         var sums = pair
         for shift in FlipScoring.candidateShiftViews.prefix(2) {
-            var pixels = [UInt8](repeating: 0, count: indices.count * size)
-            for (i, index) in indices.enumerated() {
-                for c in 0..<source.channels { for y in 0..<h { for x in 0..<w {
-                    let sx = x + shift.dx, sy = y + shift.dy
-                    guard (0..<w).contains(sx) && (0..<h).contains(sy) else { continue }
-                    pixels[i * size + (c * h + y) * w + x] = source.pixels[index * size + (c * h + sy) * w + sx]
-                } } }
-            }
-            let moved = ImageBatchSource(channels: source.channels, height: h, width: w, pixels: pixels)
+            let moved = Self.shiftedCopies(of: source, indices: indices, shift: shift)
             let views = PoolInference.run(net, source: moved, indices: Array(indices.indices), batch: 64, normalization: norm, flip: .all).logits
             for i in sums.indices { sums[i] += views[i] }
         }
@@ -563,5 +545,20 @@ struct ActiveLearningLoopTests {
         let plain = PoolInference.run(net, source: source, indices: indices, batch: 64, normalization: norm).logits
         #expect(plainLoop.classificationLogits(net, images: source, indices: indices) == plain)
         #expect(TrainingProfile.fast.classificationShifts == 2 && TrainingProfile.paper.classificationShifts == 0)
+    }
+
+    /// Images `indices` of `source` moved by hand by `shift` (the pixel at (x, y) is the source's
+    /// at (x + dx, y + dy), black outside): what `makeBatch(shift:)` should read.
+    static func shiftedCopies(of source: ImageBatchSource, indices: [Int], shift: PixelShift) -> ImageBatchSource {
+        let h = source.height, w = source.width, size = source.channels * h * w
+        var pixels = [UInt8](repeating: 0, count: indices.count * size)
+        for (i, index) in indices.enumerated() {
+            for c in 0..<source.channels { for y in 0..<h { for x in 0..<w {
+                let sx = x + shift.dx, sy = y + shift.dy
+                guard (0..<w).contains(sx) && (0..<h).contains(sy) else { continue }
+                pixels[i * size + (c * h + y) * w + x] = source.pixels[index * size + (c * h + sy) * w + sx]
+            } } }
+        }
+        return ImageBatchSource(channels: source.channels, height: h, width: w, pixels: pixels)
     }
 }

@@ -106,71 +106,17 @@ struct BFloat16TrainingTests {
         #expect(Self.kernel(x, cin: cin, cout: cout, n: n, h: h, w: w, k: 3, weight: weight).bad != 0)
     }
 
-    /// One layer in training: forward pass and input gradient within bfloat16 rounding of
-    /// float32's and not equal to them (the kernel ran), weight gradient float32's exactly,
-    /// inference untouched.
+    /// One layer in training (`TrainingPrecisionChecks.layerForwardAndInputGradient`, within
+    /// 2e-2 of float32's).
     @Test(arguments: [(32, 64, 16, 16), (64, 128, 8, 8), (3, 32, 32, 32), (6, 10, 7, 9)])
     func layerForwardAndInputGradient(shape: (cin: Int, cout: Int, h: Int, w: Int)) {
-        let (cin, cout, h, w) = shape
-        let n = 6
-        var rng = SplitMix64(seed: UInt64(cin * 100 + h))
-        let conv = Conv2D(name: "c", inputChannels: cin, outputChannels: cout, kernel: 3, padding: 1, rng: &rng)
-        let x = Tensor(shape: [cin, n, h, w], data: (0..<(cin * n * h * w)).map { _ in max(0, rng.nextUnitFloat() * 3 - 1) })
-        let g = Tensor(shape: [cout, n, h, w], data: (0..<(cout * n * h * w)).map { _ in (rng.nextUnitFloat() - 0.5) * 2e-8 })
-        func run(_ precision: TrainingPrecision) -> (y: [Float], dx: [Float], dw: [Float], inference: [Float]) {
-            conv.trainingPrecision = precision
-            for p in conv.parameters { p.zeroGradient() }
-            let y = conv.forward(x, mode: .training).data
-            let dx = conv.backward(g).data
-            return (y, dx, conv.weight.gradient, conv.forward(x, mode: .inference).data)
-        }
-        let single = run(.float32), brain = run(.bfloat16)
-        func close(_ a: [Float], _ b: [Float]) -> Bool {
-            let size = b.map(abs).max()!
-            return size > 0 && zip(a, b).allSatisfy { abs($0 - $1) <= 2e-2 * size }
-        }
-        #expect(close(brain.y, single.y))
-        #expect(brain.y != single.y, "the bfloat16 kernel ran forward")
-        #expect(brain.inference == single.inference, "inference is not training's business")
-        #expect(brain.dw == single.dw, "weight gradients stay float32")
-        if conv.computesInputGradient {
-            #expect(close(brain.dx, single.dx))
-            #expect(brain.dx != single.dx, "the bfloat16 kernel ran backward")
-        }
+        TrainingPrecisionChecks.layerForwardAndInputGradient(cin: shape.cin, cout: shape.cout, h: shape.h, w: shape.w,
+                                                             precision: .bfloat16, tolerance: 2e-2)
     }
 
-    /// `Network.trainingPrecision` reaches every convolution, and the reference CNN trained 30
-    /// SGD steps from the same start in bfloat16 ends with nearly float32's loss and predictions.
+    /// The reference CNN trains like the float32 one (`TrainingPrecisionChecks.networkTrainsLikeFloat32`,
+    /// final loss within 15 %).
     @Test func networkTrainsLikeFloat32() {
-        var rng = SplitMix64(seed: 5)
-        let x = Tensor(shape: [64, 3, 16, 16], data: (0..<(64 * 768)).map { _ in rng.nextUnitFloat() * 2 - 1 })
-        let labels = (0..<64).map { _ in rng.nextInt(below: 4) }
-        let temperatures = [Float](repeating: 0.5, count: 64)
-        func train(_ precision: TrainingPrecision) -> (losses: [Float], logits: [Float]) {
-            let net = Network.make(.referenceCNN, inputShape: [3, 16, 16], classes: 4, seed: 8)
-            net.trainingPrecision = precision
-            #expect(net.trunk.compactMap { $0 as? Conv2D }.allSatisfy { $0.trainingPrecision == precision })
-            let sgd = SGD(learningRate: 0.02, momentum: 0.9, weightDecay: 5e-4)
-            var losses: [Float] = []
-            for _ in 0..<30 {
-                net.zeroGradients()
-                let (loss, grad) = softmaxCrossEntropy(logits: net.forward(x, mode: .training),
-                                                       labels: labels, temperatures: temperatures)
-                net.backward(grad)
-                sgd.step(net.parameters)
-                losses.append(loss)
-            }
-            return (losses, net.forward(x, mode: .inference).data)
-        }
-        let single = train(.float32), brain = train(.bfloat16)
-        #expect(brain.losses != single.losses)
-        #expect(single.losses.last! < 0.5 * single.losses.first!, "it learns: \(single.losses)")
-        #expect(abs(brain.losses.last! - single.losses.last!) <= 0.15 * single.losses.last! + 0.01,
-                "bfloat16 \(brain.losses.last!) against float32 \(single.losses.last!)")
-        func argmax(_ logits: [Float]) -> [Int] {
-            (0..<64).map { i in (0..<4).max { logits[i * 4 + $0] < logits[i * 4 + $1] }! }
-        }
-        let agree = zip(argmax(brain.logits), argmax(single.logits)).filter { $0 == $1 }.count
-        #expect(agree >= 60, "\(agree) of 64 predictions agree")
+        TrainingPrecisionChecks.networkTrainsLikeFloat32(precision: .bfloat16, lossTolerance: 0.15)
     }
 }

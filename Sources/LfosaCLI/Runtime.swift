@@ -64,11 +64,16 @@ struct ScoringOptions: ParsableArguments {
 
     /// `--candidate-shifts`, validated: nil when not given.
     func validatedCandidateShifts() throws -> Int? {
-        guard let candidateShifts else { return nil }
-        guard (0...FlipScoring.candidateShiftViews.count).contains(candidateShifts) else {
-            throw ValidationError("--candidate-shifts \(candidateShifts) is outside 0...\(FlipScoring.candidateShiftViews.count)")
+        try Self.validatedShiftCount(candidateShifts, option: "--candidate-shifts")
+    }
+
+    /// A count of `FlipScoring.candidateShiftViews` given as `option`, validated: nil when not given.
+    static func validatedShiftCount(_ count: Int?, option: String) throws -> Int? {
+        guard let count else { return nil }
+        guard (0...FlipScoring.candidateShiftViews.count).contains(count) else {
+            throw ValidationError("\(option) \(count) is outside 0...\(FlipScoring.candidateShiftViews.count)")
         }
-        return candidateShifts
+        return count
     }
 }
 

@@ -203,9 +203,7 @@ struct SimulateCommand: ParsableCommand {
         }
         guard batch > 0, rounds >= 0 else { throw ValidationError("--batch must be positive and --rounds non-negative") }
         let candidateShifts = try scoring.validatedCandidateShifts()
-        if let classificationShifts, !(0...FlipScoring.candidateShiftViews.count).contains(classificationShifts) {
-            throw ValidationError("--classification-shifts \(classificationShifts) is outside 0...\(FlipScoring.candidateShiftViews.count)")
-        }
+        let classificationShifts = try ScoringOptions.validatedShiftCount(classificationShifts, option: "--classification-shifts")
 
         var dataset: LoadedDataset
         do { dataset = try DatasetLoader.load(spec: source, options: LoadOptions(cacheDirectory: DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment))) } catch { throw ValidationError(error.description) }

@@ -254,17 +254,12 @@ public final class ActiveLearningLoop {
     /// plain view's, averaged with the mirror image's and with both views of each of the
     /// profile's classification shifts.
     func classificationLogits(_ net: Network, images: ImageBatchSource, indices: [Int]) -> [Float] {
-        var logits = PoolInference.run(net, source: images, indices: indices, batch: profile.inferenceBatch,
+        let logits = PoolInference.run(net, source: images, indices: indices, batch: profile.inferenceBatch,
                                        normalization: normalization, flip: profile.flipAveragedClassification ? .all : .off).logits
-        let shifts = FlipScoring.candidateShiftViews.prefix(max(0, profile.classificationShiftsInUse))
-        guard !shifts.isEmpty else { return logits }
-        for shift in shifts {
-            let l = PoolInference.run(net, source: images, indices: indices, batch: profile.inferenceBatch,
-                                      normalization: normalization, flip: .all, shift: shift).logits
-            for i in 0..<logits.count { logits[i] += l[i] }
-        }
-        let views = Float(1 + shifts.count)   // view pairs: plain + mirrored, then each shift's pair
-        return logits.map { $0 / views }
+        return PoolInference.averageShiftedViews(net, source: images, indices: indices, batch: profile.inferenceBatch,
+                                                 normalization: normalization,
+                                                 shifts: FlipScoring.candidateShiftViews.prefix(max(0, profile.classificationShiftsInUse)),
+                                                 pairs: logits)
     }
 
     /// The trained network whose first K outputs classify the known classes: the classifier, or

@@ -217,6 +217,22 @@ enum PoolInference {
         }
     }
 
+    /// `pairs` (`[indices.count × classes]`, each row the average of an image's plain and
+    /// mirrored views) averaged with the same pair of views of every image shifted by each of
+    /// `shifts`, every pair weighing the same.
+    static func averageShiftedViews(_ network: Network, source: ImageBatchSource, indices: [Int], batch: Int,
+                                    normalization: Normalization, shifts: ArraySlice<PixelShift>, pairs: [Float]) -> [Float] {
+        guard !shifts.isEmpty, !indices.isEmpty else { return pairs }
+        var sum = pairs
+        for shift in shifts {
+            let l = run(network, source: source, indices: indices, batch: batch, normalization: normalization,
+                        flip: .all, shift: shift).logits
+            for i in 0..<sum.count { sum[i] += l[i] }
+        }
+        let views = Float(1 + shifts.count)   // view pairs: plain + mirrored, then each shift's pair
+        return sum.map { $0 / views }
+    }
+
     private static func forward(_ network: Network, _ x: Tensor, withFeatures: Bool) -> (logits: [Float], features: [Float]) {
         if withFeatures {
             let (l, f) = network.forwardWithFeatures(x, mode: .inference)
@@ -259,15 +275,10 @@ extension SelectionContext {
         let shifts = FlipScoring.candidateShiftViews.prefix(max(0, candidateShifts))
         guard !shifts.isEmpty, !rows.isEmpty else { return }
         let c = network.classes
-        var sum = [Float](repeating: 0, count: rows.count * c)
-        for (i, row) in rows.enumerated() { for j in 0..<c { sum[i * c + j] = logits[row * c + j] } }
-        for shift in shifts {
-            // the shifted image and its mirror image, averaged
-            let l = PoolInference.run(network, source: source, indices: rows.map { pool[$0] }, batch: inferenceBatch,
-                                      normalization: normalization, flip: .all, shift: shift).logits
-            for i in 0..<sum.count { sum[i] += l[i] }
-        }
-        let views = Float(1 + shifts.count)   // view pairs: plain + mirrored, then each shift's pair
-        for (i, row) in rows.enumerated() { for j in 0..<c { logits[row * c + j] = sum[i * c + j] / views } }
+        var pairs = [Float](repeating: 0, count: rows.count * c)
+        for (i, row) in rows.enumerated() { for j in 0..<c { pairs[i * c + j] = logits[row * c + j] } }
+        let averaged = PoolInference.averageShiftedViews(network, source: source, indices: rows.map { pool[$0] }, batch: inferenceBatch,
+                                                         normalization: normalization, shifts: shifts, pairs: pairs)
+        for (i, row) in rows.enumerated() { for j in 0..<c { logits[row * c + j] = averaged[i * c + j] } }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ArgumentParser
 import LfosaEngine
 import LfosaNumerics
 
@@ -147,5 +148,45 @@ enum AnnotationProfile {
     static func pretraining(poolSize: Int, steps: Int?) -> RotationPretraining? {
         let s = steps ?? (poolSize < 500 ? 0 : RotationPretraining.steps(images: poolSize, epochs: 10, range: 300...3000))
         return s > 0 ? RotationPretraining(steps: s) : nil
+    }
+}
+
+/// The training options `label` and `demo` share: how each retraining runs, and the profile
+/// they make (`AnnotationProfile.session`).
+struct InteractiveTrainingOptions: ParsableArguments {
+    @Option(name: .customLong("train-steps"), help: "Optimiser steps per network per retraining.")
+    var trainSteps: Int = 30
+
+    @Option(name: .customLong("train-batch"), help: "Images per optimiser step.")
+    var trainBatch: Int = 32
+
+    @Option(name: .customLong("pretrain-steps"),
+            help: "Steps of self-supervised (rotation) pretraining on the pool, run in the background and cached per pool (default: 10 epochs, 300-3000 steps, none under 500 images; 0 = none).")
+    var pretrainSteps: Int?
+
+    @Flag(name: .customLong("detector-classifies"), inversion: .prefixedNo,
+          help: "The (K+1)-way detector's first K logits classify (hints, saved weights) instead of a separate K-way classifier trained beside it.")
+    var detectorClassifies = true
+
+    @Flag(name: .customLong("balanced"), inversion: .prefixedNo,
+          help: "Class-balanced training batches: each batch drawn evenly over the known classes and \"unknown\" (default: off, plain shuffling; simulate's fast profile has it on).")
+    var balanced: Bool?
+
+    @Option(name: .customLong("unknown-weight"),
+            help: "Under --balanced, how many known classes' shares of every detector batch the unknowns fill (default 1).")
+    var unknownWeight: Int?
+
+    /// Whether the values are in range (the callers' one-line errors name the options).
+    var isValid: Bool { (pretrainSteps ?? 0) >= 0 && trainSteps > 0 && trainBatch > 0 && (unknownWeight ?? 1) >= 1 }
+
+    /// The session's training profile for a pool of `poolSize` images.
+    func profile(poolSize: Int, scoring: ScoringOptions, matmul: MatmulPrecision, training: TrainingPrecision) throws -> TrainingProfile {
+        var profile = AnnotationProfile.session(steps: trainSteps, batchSize: trainBatch, detectorClassifies: detectorClassifies,
+                                                classBalanced: balanced, poolSize: poolSize,
+                                                pretrainSteps: pretrainSteps, flipScoring: scoring.flipScoring,
+                                                candidateShifts: try scoring.validatedCandidateShifts(),
+                                                matmul: matmul, training: training)
+        if let unknownWeight { profile.unknownWeight = unknownWeight }
+        return profile
     }
 }

@@ -45,23 +45,13 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Simulated annotator: milliseconds per label.")
     var pace: Int = 200
 
-    @Option(name: .customLong("train-steps"), help: "Optimiser steps per network per retraining.")
-    var trainSteps: Int = 30
 
-    @Option(name: .customLong("train-batch"), help: "Images per optimiser step.")
-    var trainBatch: Int = 32
 
-    @Option(name: .customLong("pretrain-steps"),
-            help: "Steps of self-supervised (rotation) pretraining on the pool, run in the background and cached per pool (default: 10 epochs, 300-3000 steps, none under 500 images; 0 = none).")
-    var pretrainSteps: Int?
 
-    @Flag(name: .customLong("detector-classifies"), inversion: .prefixedNo,
-          help: "The (K+1)-way detector's first K logits classify (hints, saved weights) instead of a separate K-way classifier trained beside it.")
-    var detectorClassifies = true
 
-    @Flag(name: .customLong("balanced"), inversion: .prefixedNo,
-          help: "Class-balanced training batches: each batch drawn evenly over the known classes and \"unknown\" (default: off, plain shuffling; simulate's fast profile has it on).")
-    var balanced: Bool?
+
+    @OptionGroup(title: "Training")
+    var training: InteractiveTrainingOptions
 
     @OptionGroup(title: "Scoring")
     var scoring: ScoringOptions
@@ -79,8 +69,8 @@ struct DemoCommand: ParsableCommand {
         let scoreValue = try LfOSAStrategy.Score.parse(scoring.score)
         let matmulPrecision = try MatmulPrecision.parse(scoring.precision)
         let trainingPrecision = try scoring.trainingPrecision(for: matmulPrecision)
-        guard batch > 0, (pretrainSteps ?? 0) >= 0, trainSteps > 0, trainBatch > 0, pace >= 0, pool >= 0 else {
-            throw AnnotationSetup.fail("demo", "--batch, --train-steps and --train-batch must be positive, --pace, --pool and --pretrain-steps not negative")
+        guard batch > 0, training.isValid, pace >= 0, pool >= 0 else {
+            throw AnnotationSetup.fail("demo", "--batch, --train-steps and --train-batch must be positive, --pace, --pool and --pretrain-steps not negative, --unknown-weight at least 1")
         }
         var dataset: LoadedDataset
         do { dataset = try DatasetLoader.load(spec: source, options: LoadOptions(cacheDirectory: DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment))) } catch { throw AnnotationSetup.fail("demo", error.description) }
@@ -136,11 +126,8 @@ struct DemoCommand: ParsableCommand {
         settings.batch = batch
         settings.seed = seed
         settings.annotator = annotator
-        settings.profile = AnnotationProfile.session(steps: trainSteps, batchSize: trainBatch, detectorClassifies: detectorClassifies,
-                                                      classBalanced: balanced, poolSize: dataset.train.count,
-                                                      pretrainSteps: pretrainSteps, flipScoring: scoring.flipScoring,
-                                                      candidateShifts: try scoring.validatedCandidateShifts(),
-                                                      matmul: matmulPrecision, training: trainingPrecision)
+        settings.profile = try training.profile(poolSize: dataset.train.count, scoring: scoring, matmul: matmulPrecision,
+                                                training: trainingPrecision)
         settings.score = scoreValue
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation = try AnnotationSession(pool: train, store: store, settings: settings, groundTruth: truth,
@@ -196,6 +183,7 @@ struct DemoCommand: ParsableCommand {
             ("flip_scoring", "\"\(session.settings.profile.flipScoring.rawValue)\""),
             ("candidate_shifts", "\(session.settings.profile.candidateShiftsInUse)"),
             ("class_balanced", "\(session.settings.profile.classBalanced)"),
+            ("unknown_weight", "\(session.settings.profile.unknownWeight)"),
             ("score", "\"\(session.settings.score.rawValue)\""),
             ("exit", "\"\(exit)\""),
         ]

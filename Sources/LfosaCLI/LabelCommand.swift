@@ -42,26 +42,16 @@ struct LabelCommand: ParsableCommand {
     @Option(help: "Annotator name stored with each verdict (default $USER).")
     var annotator: String?
 
-    @Option(name: .customLong("train-steps"), help: "Optimiser steps per network per retraining.")
-    var trainSteps: Int = 30
 
-    @Option(name: .customLong("train-batch"), help: "Images per optimiser step.")
-    var trainBatch: Int = 32
 
-    @Flag(name: .customLong("detector-classifies"), inversion: .prefixedNo,
-          help: "The (K+1)-way detector's first K logits classify (hints, saved weights) instead of a separate K-way classifier trained beside it.")
-    var detectorClassifies = true
 
-    @Flag(name: .customLong("balanced"), inversion: .prefixedNo,
-          help: "Class-balanced training batches: each batch drawn evenly over the known classes and \"unknown\" (default: off, plain shuffling; simulate's fast profile has it on).")
-    var balanced: Bool?
+
+    @OptionGroup(title: "Training")
+    var training: InteractiveTrainingOptions
 
     @OptionGroup(title: "Scoring")
     var scoring: ScoringOptions
 
-    @Option(name: .customLong("pretrain-steps"),
-            help: "Steps of self-supervised (rotation) pretraining on the pool, run in the background and cached per pool (default: 10 epochs, 300-3000 steps, none under 500 images; 0 = none).")
-    var pretrainSteps: Int?
 
     @Option(name: .customLong("image-size"), help: "Side of the square training images (folders, CSV).")
     var imageSize: Int = 32
@@ -86,8 +76,8 @@ struct LabelCommand: ParsableCommand {
             throw AnnotationSetup.fail("label", "no SOURCE given (argument or \"source\" in --config)")
         }
         let batchSize = batch ?? file?.batch ?? 20
-        guard batchSize > 0, (pretrainSteps ?? 0) >= 0, trainSteps > 0, trainBatch > 0, imageSize >= 8, coldStart >= 0 else {
-            throw AnnotationSetup.fail("label", "--batch, --train-steps and --train-batch must be positive, --image-size at least 8, --pretrain-steps not negative")
+        guard batchSize > 0, training.isValid, imageSize >= 8, coldStart >= 0 else {
+            throw AnnotationSetup.fail("label", "--batch, --train-steps and --train-batch must be positive, --image-size at least 8, --pretrain-steps not negative, --unknown-weight at least 1")
         }
         let directory = session ?? file?.session ?? LabelStore.defaultSessionDirectory(forSource: sourceSpec)
         let classList = classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? file?.classes
@@ -116,7 +106,7 @@ struct LabelCommand: ParsableCommand {
         let sessionConfig = SessionConfiguration(source: absoluteSource, classNames: names,
                                                  classKeys: baseKeys.classKeys.prefix(names.count).map(\.name),
                                                  strategy: StrategyKind.lfosa.rawValue,
-                                                 strategyParameters: ["batch": "\(batchSize)", "train_steps": "\(trainSteps)"],
+                                                 strategyParameters: ["batch": "\(batchSize)", "train_steps": "\(training.trainSteps)"],
                                                  seed: seedValue, annotator: who)
         let (store, _) = try AnnotationSetup.openStore(directory: directory, configuration: sessionConfig,
                                                        classesGiven: classList != nil, command: "label")
@@ -145,11 +135,8 @@ struct LabelCommand: ParsableCommand {
         settings.coldStartLabels = coldStart
         settings.seed = store.configuration.seed
         settings.annotator = who
-        settings.profile = AnnotationProfile.session(steps: trainSteps, batchSize: trainBatch, detectorClassifies: detectorClassifies,
-                                                      classBalanced: balanced, poolSize: dataset.train.count,
-                                                      pretrainSteps: pretrainSteps, flipScoring: scoring.flipScoring,
-                                                      candidateShifts: try scoring.validatedCandidateShifts(),
-                                                      matmul: matmulPrecision, training: trainingPrecision)
+        settings.profile = try training.profile(poolSize: dataset.train.count, scoring: scoring, matmul: matmulPrecision,
+                                                training: trainingPrecision)
         settings.score = scoreValue
         settings.trunkCacheDirectory = DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment)
         let annotation: AnnotationSession

@@ -87,6 +87,9 @@ struct SimulateCommand: ParsableCommand {
           help: "Class-balanced training batches (default: the profile's).")
     var balanced: Bool?
 
+    @Option(name: .customLong("unknown-weight"), help: "Under class-balanced batches, how many known classes' shares of every detector batch the queried unknowns fill (default: the profile's; 1 = one share, like each known class).")
+    var unknownWeight: Int?
+
     @Flag(name: .customLong("detector-classifies"), inversion: .prefixedNo,
           help: "The (K+1)-way detector's first K logits classify instead of a separate K-way classifier (default: the profile's; fast: yes, paper: no).")
     var detectorClassifies: Bool?
@@ -222,6 +225,10 @@ struct SimulateCommand: ParsableCommand {
         }
         if pretrainDense { profileValue.pretraining?.transfersDenseLayers = true }
         if let balanced { profileValue.classBalanced = balanced }
+        if let unknownWeight {
+            guard unknownWeight >= 1 else { throw ValidationError("--unknown-weight must be at least 1, got \(unknownWeight)") }
+            profileValue.unknownWeight = unknownWeight
+        }
         if let warmStart { profileValue.warmStart = warmStart }
         if let epochsPerRound { profileValue.epochsPerRound = epochsPerRound }
         if let firstRoundEpochs { profileValue.firstRoundEpochs = firstRoundEpochs }
@@ -262,7 +269,7 @@ struct SimulateCommand: ParsableCommand {
             "epochs_per_round": "\(profileValue.epochsPerRound)", "first_round_epochs": "\(profileValue.firstRoundEpochs)",
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
-            "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "warm_start": "\(profileValue.warmStart)",
+            "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "unknown_weight": "\(profileValue.unknownWeight)", "warm_start": "\(profileValue.warmStart)",
             "detector_classifies": "\(profileValue.detectorClassifies)", "rotation_degrees": "\(profileValue.augmentation.maxRotationDegrees)", "cutout": "\(profileValue.augmentation.cutout)", "weight_decay": "\(profileValue.weightDecay)", "final_fit_steps": "\(profileValue.finalFitSteps)", "final_fit_schedule": "\(profileValue.effectiveFinalFitSchedule)",
             "schedule": "\(profileValue.schedule)", "warm_schedule": "\(profileValue.warmSchedule)", "flip_scoring": profileValue.flipScoring.rawValue,
             "candidate_shifts": "\(profileValue.candidateShiftsInUse)",

@@ -136,19 +136,20 @@ public final class ActiveLearningLoop {
         if let design = req.detector {
             var samples = items.map(\.index), labels = items.map(\.label)
             let invalidSorted = invalid.sorted()
-            let outputs: Int, t: Float
+            let outputs: Int, t: Float, unknownLabel: Int
             switch design {
             case .openSet(let temperature, let usesInvalid):
-                outputs = knownClasses + 1; t = temperature
+                outputs = knownClasses + 1; t = temperature; unknownLabel = knownClasses
                 if usesInvalid { samples += invalidSorted; labels += invalidSorted.map { _ in knownClasses } }
             case .dichotomy(let temperature):
-                outputs = 2; t = temperature
+                outputs = 2; t = temperature; unknownLabel = 1
                 labels = labels.map { _ in 0 }
                 samples += invalidSorted; labels += invalidSorted.map { _ in 1 }
             }
             let net = makeNetwork(previous: fresh ? nil : detector, classes: outputs, dropout: 0, purpose: 1)
             var rng = derivedGenerator(purpose: 2)
-            let run = trainingRun(samples: samples, labels: labels, temperature: t, first: first, steps: steps, schedule: schedule)
+            let run = trainingRun(samples: samples, labels: labels, temperature: t, first: first, steps: steps, schedule: schedule,
+                                  unknownLabel: unknownLabel)
             summary.detectorLoss = try run.run(net, role: .detector, rng: &rng, progress: progress, isCancelled: isCancelled)
             summary.detectorSteps = run.steps
             summary.detectorSamples = samples.count
@@ -292,7 +293,7 @@ public final class ActiveLearningLoop {
     }
 
     private func trainingRun(samples: [Int], labels: [Int], temperature: Float, first: Bool, steps: Int? = nil,
-                             schedule: LearningRateSchedule? = nil) -> TrainingRun {
+                             schedule: LearningRateSchedule? = nil, unknownLabel: Int? = nil) -> TrainingRun {
         let warm = profile.warmStart && !first
         return TrainingRun(source: source, samples: samples, labels: labels,
                            temperatures: [Float](repeating: temperature, count: samples.count),
@@ -300,6 +301,7 @@ public final class ActiveLearningLoop {
                            batchSize: profile.batchSize, schedule: schedule ?? (warm ? profile.warmSchedule : profile.schedule),
                            momentum: profile.momentum, weightDecay: profile.weightDecay,
                            augmentation: profile.augmentation, normalization: normalization,
-                           classBalanced: profile.classBalanced)
+                           classBalanced: profile.classBalanced, unknownLabel: unknownLabel,
+                           unknownWeight: profile.unknownWeight)
     }
 }

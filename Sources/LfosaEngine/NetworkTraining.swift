@@ -45,6 +45,10 @@ struct TrainingRun {
     /// Draw every batch evenly over the classes present (each class's samples in a reshuffled
     /// cycle) instead of in one shuffled order over all samples.
     var classBalanced: Bool = false
+    /// Under `classBalanced`, the label of the unknown class (nil: none) and how many slots of
+    /// each round-robin cycle it takes (a known class takes one).
+    var unknownLabel: Int? = nil
+    var unknownWeight: Int = 1
 
     /// Trains `network` in place; returns the mean loss of the last reported window.
     func run(_ network: Network, role: NetworkRole, rng: inout SplitMix64,
@@ -56,7 +60,7 @@ struct TrainingRun {
         var order = Array(0..<n)
         seededShuffle(&order, using: &rng)
         var cursor = 0
-        var sampler = classBalanced ? BalancedSampler(labels: labels, rng: &rng) : nil
+        var sampler = classBalanced ? BalancedSampler(labels: labels, rng: &rng, weighted: unknownLabel, weight: unknownWeight) : nil
         var sgd = SGD(learningRate: 0, momentum: momentum, weightDecay: weightDecay)
         for p in network.parameters { p.momentum = [] }
         var windowLoss: Float = 0, windowSteps = 0, lastLoss: Float = .nan
@@ -95,7 +99,8 @@ struct TrainingRun {
 
 /// Class-balanced draws: classes in a reshuffled round-robin cycle, each class's samples in
 /// their own reshuffled cycle, so every class fills the same share of the batches however few
-/// samples it has.
+/// samples it has — or, for one `weighted` class, `weight` times that share (it takes `weight`
+/// slots of each cycle).
 struct BalancedSampler {
     /// Slots (one per class present) in the current round-robin order.
     private var order: [Int]
@@ -104,13 +109,18 @@ struct BalancedSampler {
     private var members: [[Int]]
     private var cursors: [Int]
 
-    init(labels: [Int], rng: inout SplitMix64) {
+    init(labels: [Int], rng: inout SplitMix64, weighted: Int? = nil, weight: Int = 1) {
+        precondition(weight >= 1)
         var byClass: [Int: [Int]] = [:]
         for (i, y) in labels.enumerated() { byClass[y, default: []].append(i) }
-        members = byClass.keys.sorted().map { byClass[$0]! }
+        let classes = byClass.keys.sorted()
+        members = classes.map { byClass[$0]! }
         for c in members.indices { seededShuffle(&members[c], using: &rng) }
         cursors = [Int](repeating: 0, count: members.count)
         order = Array(members.indices)
+        if let weighted, let slot = classes.firstIndex(of: weighted) {
+            order += [Int](repeating: slot, count: weight - 1)
+        }
         seededShuffle(&order, using: &rng)
     }
 

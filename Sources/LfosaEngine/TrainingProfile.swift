@@ -31,6 +31,10 @@ public struct TrainingProfile: Sendable, Equatable {
     public var pretraining: RotationPretraining?
     /// Class-balanced batches for both networks (`BalancedSampler`) instead of plain shuffling.
     public var classBalanced: Bool
+    /// Under `classBalanced`, the detector's unknown class (the queried unknowns) fills this
+    /// many known classes' shares of every batch (1: one share, like each known class; 2 at
+    /// K = 2: half of every batch). At least 1.
+    public var unknownWeight: Int = 1
     /// Whether the (K+1)-way detector also classifies (its first K logits) instead of a separate
     /// K-way classifier being trained, for strategies whose detector is (K+1)-way — the paper's
     /// "no classifier" ablation as a profile setting (`networks(for:)`).

@@ -153,9 +153,10 @@ struct ActiveLearningLoopTests {
     /// (three classes of unequal sizes), the balanced loop's second detector differs from the
     /// shuffled one's, and each is reproducible. `fast` draws balanced batches (v14), `paper` does not.
     @Test func classBalancedProfileChangesTheDetectorReproducibly() throws {
-        func secondDetector(balanced: Bool) throws -> [[Float]] {
+        func secondDetector(balanced: Bool, unknownWeight: Int = 1) throws -> [[Float]] {
             var profile = Self.tinyProfile
             profile.classBalanced = balanced
+            profile.unknownWeight = unknownWeight
             let (loop, labels) = Self.makeLoop(.lfosa, profile: profile)
             try loop.retrain()
             try loop.record(Self.oracle(try loop.nextQuery(batch: 100), labels))   // more than the 72 knowns left
@@ -166,9 +167,14 @@ struct ActiveLearningLoopTests {
         }
         let balanced = try secondDetector(balanced: true), shuffled = try secondDetector(balanced: false)
         let again = try secondDetector(balanced: true)
+        let weighted = try secondDetector(balanced: true, unknownWeight: 2)
+        let weightedAgain = try secondDetector(balanced: true, unknownWeight: 2)
         let reproducible = balanced == again, differs = balanced != shuffled   // Bools: no weight dumps on failure
+        let weightReproducible = weighted == weightedAgain, weightDiffers = weighted != balanced
         #expect(reproducible)
         #expect(differs)
+        #expect(weightReproducible)
+        #expect(weightDiffers)
         #expect(TrainingProfile.fast.classBalanced && !TrainingProfile.paper.classBalanced)
     }
 

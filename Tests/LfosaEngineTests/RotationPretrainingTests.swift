@@ -123,4 +123,27 @@ struct BalancedSamplerTests {
         var again = BalancedSampler(labels: labels, rng: &rng2)
         #expect((0..<300).map { _ in again.next(rng: &rng2) } == draws)
     }
+
+    /// A weighted class (the detector's unknowns) takes `weight` slots of every cycle: weight 3
+    /// over three classes gives it 3 of every 5 draws, still cycling through its own samples;
+    /// weight 1 draws exactly as the unweighted sampler.
+    @Test func weightedClassTakesItsSlotsOfEveryCycle() {
+        let labels = [Int](repeating: 0, count: 90) + [Int](repeating: 3, count: 10) + [Int](repeating: 1, count: 20)
+        var rng = SplitMix64(seed: 11)
+        var sampler = BalancedSampler(labels: labels, rng: &rng, weighted: 3, weight: 3)
+        let draws = (0..<500).map { _ in sampler.next(rng: &rng) }
+        for cycle in stride(from: 0, to: 500, by: 5) {
+            let classes = draws[cycle..<(cycle + 5)].map { labels[$0] }
+            #expect(classes.sorted() == [0, 1, 3, 3, 3], "cycle \(cycle / 5): \(classes)")
+        }
+        let rare = draws.filter { labels[$0] == 3 }
+        for block in stride(from: 0, to: rare.count, by: 10) { #expect(Set(rare[block..<(block + 10)]).count == 10) }
+        var a = SplitMix64(seed: 5), b = SplitMix64(seed: 5)
+        var plain = BalancedSampler(labels: labels, rng: &a), one = BalancedSampler(labels: labels, rng: &b, weighted: 3, weight: 1)
+        #expect((0..<200).map { _ in plain.next(rng: &a) } == (0..<200).map { _ in one.next(rng: &b) })
+        // a weighted label that is absent (round 0: no unknowns yet) changes nothing either
+        var c = SplitMix64(seed: 5), d = SplitMix64(seed: 5)
+        var plain2 = BalancedSampler(labels: labels, rng: &c), absent = BalancedSampler(labels: labels, rng: &d, weighted: 7, weight: 4)
+        #expect((0..<200).map { _ in plain2.next(rng: &c) } == (0..<200).map { _ in absent.next(rng: &d) })
+    }
 }

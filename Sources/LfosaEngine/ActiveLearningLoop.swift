@@ -302,6 +302,6 @@ public final class ActiveLearningLoop {
                            momentum: profile.momentum, weightDecay: profile.weightDecay,
                            augmentation: profile.augmentation, normalization: normalization,
                            classBalanced: profile.classBalanced, unknownLabel: unknownLabel,
-                           unknownWeight: profile.unknownWeight)
+                           unknownWeight: profile.unknownWeight, mixup: profile.mixup)
     }
 }

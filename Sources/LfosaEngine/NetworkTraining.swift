@@ -49,6 +49,10 @@ struct TrainingRun {
     /// each round-robin cycle it takes (a known class takes one).
     var unknownLabel: Int? = nil
     var unknownWeight: Int = 1
+    /// Probability that a step's batch is mixed (mixup, Zhang et al. 2018): each image blended
+    /// with another of the batch, λ uniform in [0, 1] per batch, the loss the same blend of the
+    /// two images' losses (the tempered cross-entropy's gradient is linear in the target). 0: off.
+    var mixup: Float = 0
 
     /// Trains `network` in place; returns the mean loss of the last reported window.
     func run(_ network: Network, role: NetworkRole, rng: inout SplitMix64,
@@ -76,13 +80,28 @@ struct TrainingRun {
                 if cursor == n { seededShuffle(&order, using: &rng); cursor = 0 }
                 picked.append(order[cursor]); cursor += 1
             }
-            let x = makeBatch(from: source, indices: picked.map { samples[$0] }, augmentation: augmentation,
+            var x = makeBatch(from: source, indices: picked.map { samples[$0] }, augmentation: augmentation,
                               normalization: normalization, rng: &rng)
             sgd.learningRate = schedule.rate(step: step, totalSteps: steps, stepsPerEpoch: stepsPerEpoch)
             network.zeroGradients()
+            // mixup: drawn only when on, so runs without it keep their random streams
+            var partner: [Int]? = nil, lambda: Float = 1
+            if mixup > 0, rng.nextUnitFloat() < mixup {
+                var perm = Array(0..<picked.count)
+                seededShuffle(&perm, using: &rng)
+                lambda = rng.nextUnitFloat()
+                mixBatch(&x.data, images: picked.count, partner: perm, lambda: lambda)
+                partner = perm
+            }
             let logits = network.forward(x, mode: .training)
-            let (loss, grad) = softmaxCrossEntropy(logits: logits, labels: picked.map { labels[$0] },
+            var (loss, grad) = softmaxCrossEntropy(logits: logits, labels: picked.map { labels[$0] },
                                                    temperatures: picked.map { temperatures[$0] })
+            if let partner {
+                let (other, otherGrad) = softmaxCrossEntropy(logits: logits, labels: partner.map { labels[picked[$0]] },
+                                                             temperatures: partner.map { temperatures[picked[$0]] })
+                loss = lambda * loss + (1 - lambda) * other
+                for k in grad.data.indices { grad.data[k] = lambda * grad.data[k] + (1 - lambda) * otherGrad.data[k] }
+            }
             network.backward(grad)
             sgd.step(network.parameters)
             windowLoss += loss; windowSteps += 1
@@ -94,6 +113,22 @@ struct TrainingRun {
             }
         }
         return lastLoss
+    }
+}
+
+/// Blends each image `i` of a batch (`images` equal-sized rows of `data`) with image
+/// `partner[i]`: λ·x_i + (1 − λ)·x_partner[i], all from the unblended batch.
+func mixBatch(_ data: inout [Float], images: Int, partner: [Int], lambda: Float) {
+    precondition(images > 0 && partner.count == images && data.count % images == 0)
+    let size = data.count / images
+    let original = data
+    original.withUnsafeBufferPointer { o in
+        data.withUnsafeMutableBufferPointer { d in
+            for i in 0..<images {
+                let a = i * size, b = partner[i] * size
+                for k in 0..<size { d[a + k] = lambda * o[a + k] + (1 - lambda) * o[b + k] }
+            }
+        }
     }
 }
 

@@ -35,6 +35,10 @@ public struct TrainingProfile: Sendable, Equatable {
     /// many known classes' shares of every batch (1: one share, like each known class; 2 at
     /// K = 2: half of every batch). At least 1.
     public var unknownWeight: Int = 1
+    /// Probability that a training batch of the detector or classifier is mixed (mixup: each
+    /// image blended with another of the batch, the loss blended alike; `TrainingRun.mixup`).
+    /// 0: off. Not applied to the trunk's pretraining.
+    public var mixup: Float = 0
     /// Whether the (K+1)-way detector also classifies (its first K logits) instead of a separate
     /// K-way classifier being trained, for strategies whose detector is (K+1)-way — the paper's
     /// "no classifier" ablation as a profile setting (`networks(for:)`).

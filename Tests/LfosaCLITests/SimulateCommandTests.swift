@@ -115,7 +115,7 @@ import LfosaNumerics
                                                            "--epochs-per-round", "3", "--first-round-epochs", "5",
                                                            "--pretrain-steps", "0", "--dump-rankings", root + "/rankings", "--flip-scoring", "all",
                                                            "--no-flip-classification", "--classification-shifts", "3", "--score", "mav",
-                                                           "--rotation", "10", "--cutout", "4", "--weight-decay", "0.0002", "--unknown-weight", "3",
+                                                           "--rotation", "10", "--cutout", "4", "--weight-decay", "0.0002", "--unknown-weight", "3", "--mixup", "0.25",
                                                            "--final-fit-lr", "0.07", "--lr", "0.06", "--warm-lr", "0.04"],
                                   timeout: 120, environment: env)
         #expect(custom.status == 0, "stderr: \(custom.stderr)")
@@ -133,6 +133,7 @@ import LfosaNumerics
         #expect(customRecorded["rotation_degrees"] == "10.0" && recorded["rotation_degrees"] == "0.0")
         #expect(customRecorded["cutout"] == "4" && recorded["cutout"] == "0")
         #expect(customRecorded["unknown_weight"] == "3" && recorded["unknown_weight"] == "1")
+        #expect(customRecorded["mixup"] == "0.25" && recorded["mixup"] == "0.0")
         #expect(customRecorded["weight_decay"] == "0.0002" && recorded["weight_decay"] == "0.0005")
         #expect(recorded["final_fit_steps"] == "3")
         #expect(recorded["final_fit_schedule"] == "oneCycle(max: 0.1, warmupFraction: 0.25)")
@@ -162,6 +163,7 @@ import LfosaNumerics
         for (option, value, message) in [("--rotation", "200", "--rotation must be between 0 and 180 degrees, got 200.0"),
                                          ("--cutout", "-3", "--cutout must be at least 0, got -3"),
                                          ("--unknown-weight", "0", "--unknown-weight must be at least 1, got 0"),
+                                         ("--mixup", "1.5", "--mixup must be between 0 and 1, got 1.5"),
                                          ("--weight-decay", "nan", "--weight-decay must be a finite number at least 0, got nan"),
                                          ("--final-fit-steps", "-1", "--final-fit-steps must be at least 0, got -1"),
                                          ("--final-fit-lr", "0", "--final-fit-lr must be a finite number above 0, got 0.0"),

@@ -153,10 +153,11 @@ struct ActiveLearningLoopTests {
     /// (three classes of unequal sizes), the balanced loop's second detector differs from the
     /// shuffled one's, and each is reproducible. `fast` draws balanced batches (v14), `paper` does not.
     @Test func classBalancedProfileChangesTheDetectorReproducibly() throws {
-        func secondDetector(balanced: Bool, unknownWeight: Int = 1) throws -> [[Float]] {
+        func secondDetector(balanced: Bool, unknownWeight: Int = 1, mixup: Float = 0) throws -> [[Float]] {
             var profile = Self.tinyProfile
             profile.classBalanced = balanced
             profile.unknownWeight = unknownWeight
+            profile.mixup = mixup
             let (loop, labels) = Self.makeLoop(.lfosa, profile: profile)
             try loop.retrain()
             try loop.record(Self.oracle(try loop.nextQuery(batch: 100), labels))   // more than the 72 knowns left
@@ -171,6 +172,11 @@ struct ActiveLearningLoopTests {
         let weightedAgain = try secondDetector(balanced: true, unknownWeight: 2)
         let reproducible = balanced == again, differs = balanced != shuffled   // Bools: no weight dumps on failure
         let weightReproducible = weighted == weightedAgain, weightDiffers = weighted != balanced
+        // mixup reaches the training too, reproducibly
+        let mixed = try secondDetector(balanced: true, mixup: 0.5), mixedAgain = try secondDetector(balanced: true, mixup: 0.5)
+        let mixReproducible = mixed == mixedAgain, mixDiffers = mixed != balanced
+        #expect(mixReproducible)
+        #expect(mixDiffers)
         #expect(reproducible)
         #expect(differs)
         #expect(weightReproducible)

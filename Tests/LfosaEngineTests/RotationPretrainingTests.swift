@@ -147,3 +147,23 @@ struct BalancedSamplerTests {
         #expect((0..<200).map { _ in plain2.next(rng: &c) } == (0..<200).map { _ in absent.next(rng: &d) })
     }
 }
+
+/// mixup's blend: every image λ·itself + (1 − λ)·its partner, taken from the unblended batch.
+struct MixBatchTests {
+    @Test func blendsEachImageWithItsPartner() {
+        let images = 3, size = 4
+        let original: [Float] = (0..<(images * size)).map { Float($0 * $0 % 7) - 2.5 }
+        var data = original
+        let partner = [2, 0, 1], lambda: Float = 0.3
+        mixBatch(&data, images: images, partner: partner, lambda: lambda)
+        for i in 0..<images {
+            for k in 0..<size {
+                let expected = lambda * original[i * size + k] + (1 - lambda) * original[partner[i] * size + k]
+                #expect(abs(data[i * size + k] - expected) < 1e-6, "image \(i) value \(k)")
+            }
+        }
+        var same = original
+        mixBatch(&same, images: images, partner: [0, 1, 2], lambda: 0.8)   // each with itself: unchanged
+        #expect(zip(same, original).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+}

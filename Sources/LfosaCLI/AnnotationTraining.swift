@@ -176,8 +176,14 @@ struct InteractiveTrainingOptions: ParsableArguments {
             help: "Under --balanced, how many known classes' shares of every detector batch the unknowns fill (default 1).")
     var unknownWeight: Int?
 
+    @Option(name: .customLong("mixup"),
+            help: "Probability that a training batch is mixed (mixup: each image blended with another of the batch, the loss alike; default 0 = none).")
+    var mixup: Float?
+
     /// Whether the values are in range (the callers' one-line errors name the options).
-    var isValid: Bool { (pretrainSteps ?? 0) >= 0 && trainSteps > 0 && trainBatch > 0 && (unknownWeight ?? 1) >= 1 }
+    var isValid: Bool {
+        (pretrainSteps ?? 0) >= 0 && trainSteps > 0 && trainBatch > 0 && (unknownWeight ?? 1) >= 1 && (0...1).contains(mixup ?? 0)
+    }
 
     /// The session's training profile for a pool of `poolSize` images.
     func profile(poolSize: Int, scoring: ScoringOptions, matmul: MatmulPrecision, training: TrainingPrecision) throws -> TrainingProfile {
@@ -187,6 +193,7 @@ struct InteractiveTrainingOptions: ParsableArguments {
                                                 candidateShifts: try scoring.validatedCandidateShifts(),
                                                 matmul: matmul, training: training)
         if let unknownWeight { profile.unknownWeight = unknownWeight }
+        if let mixup { profile.mixup = mixup }
         return profile
     }
 }

@@ -90,8 +90,11 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("unknown-weight"), help: "Under class-balanced batches, how many known classes' shares of every detector batch the queried unknowns fill (default: the profile's; 1 = one share, like each known class).")
     var unknownWeight: Int?
 
-    @Option(name: .customLong("mixup"), help: "Probability that a training batch is mixed (mixup: each image blended with another of the batch by a uniform λ, the loss blended alike; default: the profile's; 0 = none).")
+    @Option(name: .customLong("mixup"), help: "Probability that a round's training batch is mixed (mixup: each image blended with another of the batch by a uniform λ, the loss blended alike; default: the profile's; 0 = none).")
     var mixup: Float?
+
+    @Option(name: .customLong("final-fit-mixup"), help: "The same for the final fit's batches (default: the profile's; 0 = none).")
+    var finalFitMixup: Float?
 
     @Flag(name: .customLong("detector-classifies"), inversion: .prefixedNo,
           help: "The (K+1)-way detector's first K logits classify instead of a separate K-way classifier (default: the profile's; fast: yes, paper: no).")
@@ -232,10 +235,11 @@ struct SimulateCommand: ParsableCommand {
             guard unknownWeight >= 1 else { throw ValidationError("--unknown-weight must be at least 1, got \(unknownWeight)") }
             profileValue.unknownWeight = unknownWeight
         }
-        if let mixup {
-            guard mixup >= 0 && mixup <= 1 else { throw ValidationError("--mixup must be between 0 and 1, got \(mixup)") }
-            profileValue.mixup = mixup
+        for (name, value) in [("--mixup", mixup), ("--final-fit-mixup", finalFitMixup)] {
+            if let value, !(value >= 0 && value <= 1) { throw ValidationError("\(name) must be between 0 and 1, got \(value)") }
         }
+        if let mixup { profileValue.mixup = mixup }
+        if let finalFitMixup { profileValue.finalFitMixup = finalFitMixup }
         if let warmStart { profileValue.warmStart = warmStart }
         if let epochsPerRound { profileValue.epochsPerRound = epochsPerRound }
         if let firstRoundEpochs { profileValue.firstRoundEpochs = firstRoundEpochs }
@@ -276,7 +280,7 @@ struct SimulateCommand: ParsableCommand {
             "epochs_per_round": "\(profileValue.epochsPerRound)", "first_round_epochs": "\(profileValue.firstRoundEpochs)",
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
-            "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "unknown_weight": "\(profileValue.unknownWeight)", "mixup": "\(profileValue.mixup)", "warm_start": "\(profileValue.warmStart)",
+            "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "unknown_weight": "\(profileValue.unknownWeight)", "mixup": "\(profileValue.mixup)", "final_fit_mixup": "\(profileValue.finalFitMixup)", "warm_start": "\(profileValue.warmStart)",
             "detector_classifies": "\(profileValue.detectorClassifies)", "rotation_degrees": "\(profileValue.augmentation.maxRotationDegrees)", "cutout": "\(profileValue.augmentation.cutout)", "weight_decay": "\(profileValue.weightDecay)", "final_fit_steps": "\(profileValue.finalFitSteps)", "final_fit_schedule": "\(profileValue.effectiveFinalFitSchedule)",
             "schedule": "\(profileValue.schedule)", "warm_schedule": "\(profileValue.warmSchedule)", "flip_scoring": profileValue.flipScoring.rawValue,
             "candidate_shifts": "\(profileValue.candidateShiftsInUse)",

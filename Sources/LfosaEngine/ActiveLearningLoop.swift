@@ -105,7 +105,7 @@ public final class ActiveLearningLoop {
     @discardableResult
     public func retrain(progress: (TrainingProgress) -> Void = { _ in },
                         isCancelled: () -> Bool = { false }) throws -> TrainingSummary {
-        try train(fresh: false, steps: nil, schedule: nil, progress: progress, isCancelled: isCancelled)
+        try train(fresh: false, steps: nil, schedule: nil, mixup: profile.mixup, progress: progress, isCancelled: isCancelled)
     }
 
     /// The final fit, for when the querying is over: the networks are initialised afresh (from
@@ -120,10 +120,11 @@ public final class ActiveLearningLoop {
     public func finalFit(progress: (TrainingProgress) -> Void = { _ in },
                          isCancelled: () -> Bool = { false }) throws -> TrainingSummary {
         try train(fresh: true, steps: profile.finalFitSteps > 0 ? profile.finalFitSteps : nil,
-                  schedule: profile.effectiveFinalFitSchedule, progress: progress, isCancelled: isCancelled)
+                  schedule: profile.effectiveFinalFitSchedule, mixup: profile.finalFitMixup, progress: progress,
+                  isCancelled: isCancelled)
     }
 
-    private func train(fresh: Bool, steps: Int?, schedule: LearningRateSchedule?, progress: (TrainingProgress) -> Void,
+    private func train(fresh: Bool, steps: Int?, schedule: LearningRateSchedule?, mixup: Float, progress: (TrainingProgress) -> Void,
                        isCancelled: () -> Bool) throws -> TrainingSummary {
         guard phase != .awaitingVerdicts else { throw EngineError.wrongPhase("record the pending query's verdicts before retraining") }
         let req = profile.networks(for: strategy.requirements)
@@ -149,7 +150,7 @@ public final class ActiveLearningLoop {
             let net = makeNetwork(previous: fresh ? nil : detector, classes: outputs, dropout: 0, purpose: 1)
             var rng = derivedGenerator(purpose: 2)
             let run = trainingRun(samples: samples, labels: labels, temperature: t, first: first, steps: steps, schedule: schedule,
-                                  unknownLabel: unknownLabel)
+                                  unknownLabel: unknownLabel, mixup: mixup)
             summary.detectorLoss = try run.run(net, role: .detector, rng: &rng, progress: progress, isCancelled: isCancelled)
             summary.detectorSteps = run.steps
             summary.detectorSamples = samples.count
@@ -158,7 +159,8 @@ public final class ActiveLearningLoop {
         if req.classifier {
             let net = makeNetwork(previous: fresh ? nil : classifier, classes: knownClasses, dropout: req.classifierDropout, purpose: 3)
             var rng = derivedGenerator(purpose: 4)
-            let run = trainingRun(samples: items.map(\.index), labels: items.map(\.label), temperature: 1, first: first, steps: steps, schedule: schedule)
+            let run = trainingRun(samples: items.map(\.index), labels: items.map(\.label), temperature: 1, first: first, steps: steps,
+                                  schedule: schedule, mixup: mixup)
             summary.classifierLoss = try run.run(net, role: .classifier, rng: &rng, progress: progress, isCancelled: isCancelled)
             summary.classifierSteps = run.steps
             summary.classifierSamples = items.count
@@ -293,7 +295,7 @@ public final class ActiveLearningLoop {
     }
 
     private func trainingRun(samples: [Int], labels: [Int], temperature: Float, first: Bool, steps: Int? = nil,
-                             schedule: LearningRateSchedule? = nil, unknownLabel: Int? = nil) -> TrainingRun {
+                             schedule: LearningRateSchedule? = nil, unknownLabel: Int? = nil, mixup: Float = 0) -> TrainingRun {
         let warm = profile.warmStart && !first
         return TrainingRun(source: source, samples: samples, labels: labels,
                            temperatures: [Float](repeating: temperature, count: samples.count),
@@ -302,6 +304,6 @@ public final class ActiveLearningLoop {
                            momentum: profile.momentum, weightDecay: profile.weightDecay,
                            augmentation: profile.augmentation, normalization: normalization,
                            classBalanced: profile.classBalanced, unknownLabel: unknownLabel,
-                           unknownWeight: profile.unknownWeight, mixup: profile.mixup)
+                           unknownWeight: profile.unknownWeight, mixup: mixup)
     }
 }

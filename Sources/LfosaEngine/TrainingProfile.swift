@@ -35,10 +35,12 @@ public struct TrainingProfile: Sendable, Equatable {
     /// many known classes' shares of every batch (1: one share, like each known class; 2 at
     /// K = 2: half of every batch). At least 1.
     public var unknownWeight: Int = 1
-    /// Probability that a training batch of the detector or classifier is mixed (mixup: each
-    /// image blended with another of the batch, the loss blended alike; `TrainingRun.mixup`).
-    /// 0: off. Not applied to the trunk's pretraining.
+    /// Probability that a training batch of the detector or classifier is mixed in a round's
+    /// training (mixup: each image blended with another of the batch, the loss blended alike;
+    /// `TrainingRun.mixup`). 0: off. Not applied to the trunk's pretraining.
     public var mixup: Float = 0
+    /// The same for `ActiveLearningLoop.finalFit`.
+    public var finalFitMixup: Float = 0
     /// Whether the (K+1)-way detector also classifies (its first K logits) instead of a separate
     /// K-way classifier being trained, for strategies whose detector is (K+1)-way — the paper's
     /// "no classifier" ablation as a profile setting (`networks(for:)`).
@@ -133,7 +135,8 @@ public struct TrainingProfile: Sendable, Equatable {
     /// (v14, `classBalanced`: the unknown class — the queried unknowns — gets a known class's
     /// share of every batch, however few of them have been queried); the candidates' scores
     /// also average two one-pixel diagonal shifts of each image and of its mirror image (v15,
-    /// `candidateShifts`).
+    /// `candidateShifts`); half of every round's training batches mixed, the final fit's not
+    /// (v17, `mixup`; mixup in the final fit measured 0.5 points lower).
     /// See assets/simulate/README.md "Training profiles".
     public static let fast: TrainingProfile = {
         var p = TrainingProfile(
@@ -148,6 +151,7 @@ public struct TrainingProfile: Sendable, Equatable {
         p.classificationShifts = 2
         p.finalFitSteps = 4000
         p.finalFitSchedule = .oneCycle(max: 0.1, warmupFraction: 0.25)
+        p.mixup = 0.5
         return p
     }()
 

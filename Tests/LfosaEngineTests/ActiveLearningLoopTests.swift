@@ -116,6 +116,28 @@ struct ActiveLearningLoopTests {
         #expect(warmLoop.detector!.parameters.map(\.value) != loop.detector!.parameters.map(\.value))
         // the next query works from the refitted networks
         #expect(try loop.nextQuery(batch: 5).count == 5)
+
+        // the rounds' mixup stays out of the final fit (the same weights as an unmixed first
+        // training from the same labeled sets); finalFitMixup mixes the final fit
+        func mixedFinalFit(finalFitMixup: Float) throws -> (fit: [[Float]], unmixed: [[Float]]) {
+            var mixed = profile
+            mixed.mixup = 0.5
+            mixed.finalFitMixup = finalFitMixup
+            let (mixLoop, _) = Self.makeLoop(.lfosa, profile: mixed)
+            try mixLoop.retrain()
+            try mixLoop.record(Self.oracle(try mixLoop.nextQuery(batch: 12), labels))
+            try mixLoop.retrain()
+            try mixLoop.record(Self.oracle(try mixLoop.nextQuery(batch: 12), labels))
+            try mixLoop.finalFit()
+            let unmixed = ActiveLearningLoop(source: loop.source, knownClasses: 2, candidates: Array(0..<160), restoring: mixLoop.snapshot(),
+                                             strategy: StrategyKind.lfosa.make(), profile: pinned, seed: 5)
+            try unmixed.retrain()
+            return (mixLoop.detector!.parameters.map(\.value), unmixed.detector!.parameters.map(\.value))
+        }
+        let roundsOnly = try mixedFinalFit(finalFitMixup: 0), both = try mixedFinalFit(finalFitMixup: 0.5)
+        let roundsOnlyUnmixed = roundsOnly.fit == roundsOnly.unmixed, bothMixed = both.fit != both.unmixed   // Bools: no weight dumps
+        #expect(roundsOnlyUnmixed)
+        #expect(bothMixed)
     }
 
     /// A profile whose detector classifies trains no classifier for LfOSA — exactly the "no
@@ -177,6 +199,8 @@ struct ActiveLearningLoopTests {
         let mixReproducible = mixed == mixedAgain, mixDiffers = mixed != balanced
         #expect(mixReproducible)
         #expect(mixDiffers)
+        // fast (v17) mixes half of its rounds' batches, not its final fit's; paper none
+        #expect(TrainingProfile.fast.mixup == 0.5 && TrainingProfile.fast.finalFitMixup == 0 && TrainingProfile.paper.mixup == 0)
         #expect(reproducible)
         #expect(differs)
         #expect(weightReproducible)

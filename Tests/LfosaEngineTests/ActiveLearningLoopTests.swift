@@ -92,26 +92,35 @@ struct ActiveLearningLoopTests {
         #expect(summary.detectorSamples == loop.labeled.count + loop.invalid.count)
         #expect(loop.phase == .trained)
 
+        // A loop after two queries, each verdict from the labels.
+        func afterTwoQueries(_ profile: TrainingProfile) throws -> ActiveLearningLoop {
+            let (twice, _) = Self.makeLoop(.lfosa, profile: profile)
+            for _ in 0..<2 {
+                try twice.retrain()
+                try twice.record(Self.oracle(try twice.nextQuery(batch: 12), labels))
+            }
+            return twice
+        }
+        // The first training of a loop rebuilt from `trained`'s labeled sets under `profile`.
+        func firstTraining(from trained: ActiveLearningLoop, _ profile: TrainingProfile) throws -> ActiveLearningLoop {
+            let rebuilt = ActiveLearningLoop(source: trained.source, knownClasses: 2, candidates: Array(0..<160),
+                                             restoring: trained.snapshot(), strategy: StrategyKind.lfosa.make(), profile: profile, seed: 5)
+            try rebuilt.retrain()
+            return rebuilt
+        }
+
         var pinned = Self.tinyProfile
         pinned.minStepsPerRound = 20
         pinned.maxStepsPerRound = 20
         // …with the final fit's schedule, not the first round's
-        let plain = ActiveLearningLoop(source: loop.source, knownClasses: 2, candidates: Array(0..<160), restoring: loop.snapshot(),
-                                       strategy: StrategyKind.lfosa.make(), profile: pinned, seed: 5)
-        try plain.retrain()
+        let plain = try firstTraining(from: loop, pinned)
         #expect(loop.detector!.parameters.map(\.value) != plain.detector!.parameters.map(\.value))
         pinned.schedule = .oneCycle(max: 0.2, warmupFraction: 0.25)
-        let rebuilt = ActiveLearningLoop(source: loop.source, knownClasses: 2, candidates: Array(0..<160), restoring: loop.snapshot(),
-                                         strategy: StrategyKind.lfosa.make(), profile: pinned, seed: 5)
-        try rebuilt.retrain()
+        let rebuilt = try firstTraining(from: loop, pinned)
         #expect(loop.detector!.parameters.map(\.value) == rebuilt.detector!.parameters.map(\.value))
         #expect(loop.classifier!.parameters.map(\.value) == rebuilt.classifier!.parameters.map(\.value))
         // …and not what one more warm round gives
-        let (warmLoop, _) = Self.makeLoop(.lfosa, profile: profile)
-        try warmLoop.retrain()
-        try warmLoop.record(Self.oracle(try warmLoop.nextQuery(batch: 12), labels))
-        try warmLoop.retrain()
-        try warmLoop.record(Self.oracle(try warmLoop.nextQuery(batch: 12), labels))
+        let warmLoop = try afterTwoQueries(profile)
         try warmLoop.retrain()
         #expect(warmLoop.detector!.parameters.map(\.value) != loop.detector!.parameters.map(\.value))
         // the next query works from the refitted networks
@@ -123,15 +132,9 @@ struct ActiveLearningLoopTests {
             var mixed = profile
             mixed.mixup = 0.5
             mixed.finalFitMixup = finalFitMixup
-            let (mixLoop, _) = Self.makeLoop(.lfosa, profile: mixed)
-            try mixLoop.retrain()
-            try mixLoop.record(Self.oracle(try mixLoop.nextQuery(batch: 12), labels))
-            try mixLoop.retrain()
-            try mixLoop.record(Self.oracle(try mixLoop.nextQuery(batch: 12), labels))
+            let mixLoop = try afterTwoQueries(mixed)
             try mixLoop.finalFit()
-            let unmixed = ActiveLearningLoop(source: loop.source, knownClasses: 2, candidates: Array(0..<160), restoring: mixLoop.snapshot(),
-                                             strategy: StrategyKind.lfosa.make(), profile: pinned, seed: 5)
-            try unmixed.retrain()
+            let unmixed = try firstTraining(from: mixLoop, pinned)
             return (mixLoop.detector!.parameters.map(\.value), unmixed.detector!.parameters.map(\.value))
         }
         let roundsOnly = try mixedFinalFit(finalFitMixup: 0), both = try mixedFinalFit(finalFitMixup: 0.5)

@@ -37,6 +37,7 @@ extension LfOSAStrategy.Score {
 
 /// `--flip-scoring` values: off, known, candidates or all.
 extension FlipScoring: ExpressibleByArgument {}
+extension MixStyle: ExpressibleByArgument {}
 
 /// How the pool is scored: the options `label`, `demo` and `simulate` share (validated by
 /// `MatmulPrecision.parse` and `LfOSAStrategy.Score.parse` before anything is read).

@@ -96,6 +96,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("final-fit-mixup"), help: "The same for the final fit's batches (default: the profile's; 0 = none).")
     var finalFitMixup: Float?
 
+    @Option(name: .customLong("mix-style"), help: "How a mixed batch is mixed: blend (mixup: whole images blended by λ) or cutmix (a box of 1 − λ of the image pasted from the other image, the loss weighted by the areas) (default: the profile's).")
+    var mixStyle: MixStyle?
+
     @Flag(name: .customLong("detector-classifies"), inversion: .prefixedNo,
           help: "The (K+1)-way detector's first K logits classify instead of a separate K-way classifier (default: the profile's; fast: yes, paper: no).")
     var detectorClassifies: Bool?
@@ -240,6 +243,7 @@ struct SimulateCommand: ParsableCommand {
         }
         if let mixup { profileValue.mixup = mixup }
         if let finalFitMixup { profileValue.finalFitMixup = finalFitMixup }
+        if let mixStyle { profileValue.mixStyle = mixStyle }
         if let warmStart { profileValue.warmStart = warmStart }
         if let epochsPerRound { profileValue.epochsPerRound = epochsPerRound }
         if let firstRoundEpochs { profileValue.firstRoundEpochs = firstRoundEpochs }
@@ -280,7 +284,7 @@ struct SimulateCommand: ParsableCommand {
             "epochs_per_round": "\(profileValue.epochsPerRound)", "first_round_epochs": "\(profileValue.firstRoundEpochs)",
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
-            "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "unknown_weight": "\(profileValue.unknownWeight)", "mixup": "\(profileValue.mixup)", "final_fit_mixup": "\(profileValue.finalFitMixup)", "warm_start": "\(profileValue.warmStart)",
+            "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "unknown_weight": "\(profileValue.unknownWeight)", "mixup": "\(profileValue.mixup)", "final_fit_mixup": "\(profileValue.finalFitMixup)", "mix_style": profileValue.mixStyle.rawValue, "warm_start": "\(profileValue.warmStart)",
             "detector_classifies": "\(profileValue.detectorClassifies)", "rotation_degrees": "\(profileValue.augmentation.maxRotationDegrees)", "cutout": "\(profileValue.augmentation.cutout)", "weight_decay": "\(profileValue.weightDecay)", "final_fit_steps": "\(profileValue.finalFitSteps)", "final_fit_schedule": "\(profileValue.effectiveFinalFitSchedule)",
             "schedule": "\(profileValue.schedule)", "warm_schedule": "\(profileValue.warmSchedule)", "flip_scoring": profileValue.flipScoring.rawValue,
             "candidate_shifts": "\(profileValue.candidateShiftsInUse)",

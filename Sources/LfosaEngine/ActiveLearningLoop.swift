@@ -304,6 +304,6 @@ public final class ActiveLearningLoop {
                            momentum: profile.momentum, weightDecay: profile.weightDecay,
                            augmentation: profile.augmentation, normalization: normalization,
                            classBalanced: profile.classBalanced, unknownLabel: unknownLabel,
-                           unknownWeight: profile.unknownWeight, mixup: mixup)
+                           unknownWeight: profile.unknownWeight, mixup: mixup, mixStyle: profile.mixStyle)
     }
 }

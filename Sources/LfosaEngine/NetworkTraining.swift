@@ -53,6 +53,8 @@ struct TrainingRun {
     /// with another of the batch, λ uniform in [0, 1] per batch, the loss the same blend of the
     /// two images' losses (the tempered cross-entropy's gradient is linear in the target). 0: off.
     var mixup: Float = 0
+    /// How a mixed batch is mixed.
+    var mixStyle: MixStyle = .blend
 
     /// Trains `network` in place; returns the mean loss of the last reported window.
     func run(_ network: Network, role: NetworkRole, rng: inout SplitMix64,
@@ -90,7 +92,14 @@ struct TrainingRun {
                 var perm = Array(0..<picked.count)
                 seededShuffle(&perm, using: &rng)
                 lambda = rng.nextUnitFloat()
-                mixBatch(&x.data, images: picked.count, partner: perm, lambda: lambda)
+                switch mixStyle {
+                case .blend:
+                    mixBatch(&x.data, images: picked.count, partner: perm, lambda: lambda)
+                case .cutmix:
+                    let box = CutMixBox(height: x.shape[2], width: x.shape[3], area: 1 - lambda, rng: &rng)
+                    cutMixBatch(&x.data, shape: x.shape, partner: perm, box: box)
+                    lambda = box.keptFraction
+                }
                 partner = perm
             }
             let logits = network.forward(x, mode: .training)
@@ -113,6 +122,57 @@ struct TrainingRun {
             }
         }
         return lastLoss
+    }
+}
+
+/// How `TrainingRun.mixup` mixes a batch.
+public enum MixStyle: String, Sendable, Equatable, CaseIterable {
+    /// mixup (Zhang et al., 2018): every pixel λ·x_i + (1 − λ)·x_j.
+    case blend
+    /// CutMix (Yun et al., 2019): a box of about 1 − λ of the image area, at a uniform centre
+    /// and clipped at the borders, pasted from x_j into x_i; λ becomes the fraction of x_i kept.
+    case cutmix
+}
+
+/// The rectangle CutMix pastes: rows `y0..<y1`, columns `x0..<x1` of an `height` × `width` image.
+struct CutMixBox: Equatable {
+    var y0: Int, y1: Int, x0: Int, x1: Int
+    var height: Int, width: Int
+
+    /// A box whose sides are √`area` of the image's (`area` in 0…1), centred at a pixel drawn
+    /// uniformly from `rng`, clipped at the borders (so its actual area can be smaller).
+    init(height: Int, width: Int, area: Float, rng: inout SplitMix64) {
+        let r = max(0, min(1, area)).squareRoot()
+        let bh = Int((Float(height) * r).rounded()), bw = Int((Float(width) * r).rounded())
+        let cy = rng.nextInt(below: height), cx = rng.nextInt(below: width)
+        self.init(y0: max(0, cy - bh / 2), y1: min(height, cy - bh / 2 + bh), x0: max(0, cx - bw / 2),
+                  x1: min(width, cx - bw / 2 + bw), height: height, width: width)
+    }
+
+    init(y0: Int, y1: Int, x0: Int, x1: Int, height: Int, width: Int) {
+        self.y0 = y0; self.y1 = max(y0, y1); self.x0 = x0; self.x1 = max(x0, x1)
+        self.height = height; self.width = width
+    }
+
+    /// The fraction of the image outside the box: the weight of the image's own label.
+    var keptFraction: Float { 1 - Float((y1 - y0) * (x1 - x0)) / Float(height * width) }
+}
+
+/// Pastes `box` of image `partner[i]` into image `i` of an NCHW batch (`shape` [N, C, H, W]),
+/// every channel, all from the unmixed batch.
+func cutMixBatch(_ data: inout [Float], shape: [Int], partner: [Int], box: CutMixBox) {
+    precondition(shape.count == 4 && partner.count == shape[0] && data.count == shape.reduce(1, *))
+    precondition(box.height == shape[2] && box.width == shape[3])
+    let channels = shape[1], plane = shape[2] * shape[3], size = channels * plane
+    let original = data
+    for i in 0..<shape[0] {
+        let a = i * size, b = partner[i] * size
+        for c in 0..<channels {
+            for y in box.y0..<box.y1 {
+                let row = c * plane + y * shape[3]
+                for x in box.x0..<box.x1 { data[a + row + x] = original[b + row + x] }
+            }
+        }
     }
 }
 

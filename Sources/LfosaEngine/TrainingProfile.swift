@@ -41,6 +41,8 @@ public struct TrainingProfile: Sendable, Equatable {
     public var mixup: Float = 0
     /// The same for `ActiveLearningLoop.finalFit`.
     public var finalFitMixup: Float = 0
+    /// How a mixed batch (`mixup`, `finalFitMixup`) is mixed: blended (mixup) or a pasted box (CutMix).
+    public var mixStyle: MixStyle = .blend
     /// Whether the (K+1)-way detector also classifies (its first K logits) instead of a separate
     /// K-way classifier being trained, for strategies whose detector is (K+1)-way — the paper's
     /// "no classifier" ablation as a profile setting (`networks(for:)`).

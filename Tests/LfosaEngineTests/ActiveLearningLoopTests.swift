@@ -178,11 +178,13 @@ struct ActiveLearningLoopTests {
     /// (three classes of unequal sizes), the balanced loop's second detector differs from the
     /// shuffled one's, and each is reproducible. `fast` draws balanced batches (v14), `paper` does not.
     @Test func classBalancedProfileChangesTheDetectorReproducibly() throws {
-        func secondDetector(balanced: Bool, unknownWeight: Int = 1, mixup: Float = 0) throws -> [[Float]] {
+        func secondDetector(balanced: Bool, unknownWeight: Int = 1, mixup: Float = 0,
+                            mixStyle: MixStyle = .blend) throws -> [[Float]] {
             var profile = Self.tinyProfile
             profile.classBalanced = balanced
             profile.unknownWeight = unknownWeight
             profile.mixup = mixup
+            profile.mixStyle = mixStyle
             let (loop, labels) = Self.makeLoop(.lfosa, profile: profile)
             try loop.retrain()
             try loop.record(Self.oracle(try loop.nextQuery(batch: 100), labels))   // more than the 72 knowns left
@@ -202,6 +204,13 @@ struct ActiveLearningLoopTests {
         let mixReproducible = mixed == mixedAgain, mixDiffers = mixed != balanced
         #expect(mixReproducible)
         #expect(mixDiffers)
+        // and CutMix, which pastes boxes instead of blending
+        let cut = try secondDetector(balanced: true, mixup: 0.5, mixStyle: .cutmix)
+        let cutAgain = try secondDetector(balanced: true, mixup: 0.5, mixStyle: .cutmix)
+        let cutReproducible = cut == cutAgain, cutDiffers = cut != mixed && cut != balanced
+        #expect(cutReproducible)
+        #expect(cutDiffers)
+        #expect(TrainingProfile.paper.mixStyle == .blend)
         // fast (v17) mixes half of its rounds' batches, not its final fit's; paper none
         #expect(TrainingProfile.fast.mixup == 0.5 && TrainingProfile.fast.finalFitMixup == 0 && TrainingProfile.paper.mixup == 0)
         #expect(reproducible)

@@ -166,4 +166,45 @@ struct MixBatchTests {
         mixBatch(&same, images: images, partner: [0, 1, 2], lambda: 0.8)   // each with itself: unchanged
         #expect(zip(same, original).allSatisfy { abs($0 - $1) < 1e-6 })
     }
+
+    /// CutMix pastes the box of the partner image into every channel of each image and leaves
+    /// every other pixel alone; the kept fraction is the area outside the (clipped) box.
+    @Test func cutMixPastesThePartnersBox() {
+        let shape = [3, 2, 5, 4], plane = 20, size = 40
+        let original: [Float] = (0..<120).map { Float($0) }
+        var data = original
+        let partner = [1, 2, 0]
+        let box = CutMixBox(y0: 1, y1: 3, x0: 2, x1: 4, height: 5, width: 4)
+        cutMixBatch(&data, shape: shape, partner: partner, box: box)
+        for i in 0..<3 {
+            for c in 0..<2 {
+                for y in 0..<5 {
+                    for x in 0..<4 {
+                        let k = c * plane + y * 4 + x
+                        let inside = (1..<3).contains(y) && (2..<4).contains(x)
+                        let expected = original[(inside ? partner[i] : i) * size + k]
+                        #expect(data[i * size + k] == expected, "image \(i) channel \(c) pixel (\(x), \(y))")
+                    }
+                }
+            }
+        }
+        #expect(abs(box.keptFraction - 0.8) < 1e-6)   // 4 of 20 pixels pasted
+        // drawn boxes: the requested area when it fits, clipped at the borders, never outside the image
+        var rng = SplitMix64(seed: 7)
+        var sawClipped = false, sawWhole = false
+        for area in stride(from: Float(0), through: 1, by: 0.05) {
+            for _ in 0..<20 {
+                let b = CutMixBox(height: 32, width: 32, area: area, rng: &rng)
+                #expect(b.y0 >= 0 && b.y1 <= 32 && b.x0 >= 0 && b.x1 <= 32 && b.y0 <= b.y1 && b.x0 <= b.x1)
+                let side = Int((32 * area.squareRoot()).rounded())
+                #expect(b.y1 - b.y0 <= side && b.x1 - b.x0 <= side)
+                if b.y1 - b.y0 == side && b.x1 - b.x0 == side { sawWhole = true } else { sawClipped = true }
+                #expect(b.keptFraction >= 1 - Float(side * side) / 1024 - 1e-6 && b.keptFraction <= 1)   // sides rounded to pixels
+            }
+        }
+        #expect(sawClipped && sawWhole)
+        #expect(CutMixBox(height: 32, width: 32, area: 0, rng: &rng).keptFraction == 1)
+        // area 1 centred anywhere but the middle is clipped; centred at the middle it is the whole image
+        #expect(CutMixBox(y0: 0, y1: 32, x0: 0, x1: 32, height: 32, width: 32).keptFraction == 0)
+    }
 }

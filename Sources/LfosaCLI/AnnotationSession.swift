@@ -397,7 +397,8 @@ final class AnnotationSession {
             case .skipped: break
             }
         }
-        let strategy = settings.strategy.make(mcDropout: settings.profile.mcDropout, score: settings.score)
+        let strategy = settings.strategy.make(temperature: settings.profile.detectorTemperature, mcDropout: settings.profile.mcDropout,
+                                              score: settings.score)
         return ActiveLearningLoop(source: source, knownClasses: classCount, candidates: candidates,
                                   restoring: LabeledSets(labeled: known, invalid: invalid, round: round),
                                   strategy: strategy, profile: settings.profile, seed: settings.seed)

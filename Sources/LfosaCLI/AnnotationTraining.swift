@@ -180,9 +180,13 @@ struct InteractiveTrainingOptions: ParsableArguments {
             help: "Probability that a training batch is mixed (mixup: each image blended with another of the batch, the loss alike; default 0 = none).")
     var mixup: Float?
 
+    @Option(name: .customLong("temperature"), help: "The detector's temperature T (default 0.5, the paper's).")
+    var temperature: Float?
+
     /// Whether the values are in range (the callers' one-line errors name the options).
     var isValid: Bool {
         (pretrainSteps ?? 0) >= 0 && trainSteps > 0 && trainBatch > 0 && (unknownWeight ?? 1) >= 1 && (0...1).contains(mixup ?? 0)
+            && (temperature.map { $0 > 0 && $0.isFinite } ?? true)
     }
 
     /// The session's training profile for a pool of `poolSize` images.
@@ -194,6 +198,7 @@ struct InteractiveTrainingOptions: ParsableArguments {
                                                 matmul: matmul, training: training)
         if let unknownWeight { profile.unknownWeight = unknownWeight }
         if let mixup { profile.mixup = mixup }
+        if let temperature { profile.detectorTemperature = temperature }
         return profile
     }
 }

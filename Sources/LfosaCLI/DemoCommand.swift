@@ -70,7 +70,7 @@ struct DemoCommand: ParsableCommand {
         let matmulPrecision = try MatmulPrecision.parse(scoring.precision)
         let trainingPrecision = try scoring.trainingPrecision(for: matmulPrecision)
         guard batch > 0, training.isValid, pace >= 0, pool >= 0 else {
-            throw AnnotationSetup.fail("demo", "--batch, --train-steps and --train-batch must be positive, --pace, --pool and --pretrain-steps not negative, --unknown-weight at least 1, --mixup between 0 and 1")
+            throw AnnotationSetup.fail("demo", "--batch, --train-steps and --train-batch must be positive, --pace, --pool and --pretrain-steps not negative, --unknown-weight at least 1, --mixup between 0 and 1, --temperature positive")
         }
         var dataset: LoadedDataset
         do { dataset = try DatasetLoader.load(spec: source, options: LoadOptions(cacheDirectory: DatasetLoadingOptions.defaultCacheDirectory(ProcessInfo.processInfo.environment))) } catch { throw AnnotationSetup.fail("demo", error.description) }
@@ -185,6 +185,7 @@ struct DemoCommand: ParsableCommand {
             ("class_balanced", "\(session.settings.profile.classBalanced)"),
             ("unknown_weight", "\(session.settings.profile.unknownWeight)"),
             ("mixup", "\(session.settings.profile.mixup)"),
+            ("temperature", "\(session.settings.profile.detectorTemperature)"),
             ("score", "\"\(session.settings.score.rawValue)\""),
             ("exit", "\"\(exit)\""),
         ]

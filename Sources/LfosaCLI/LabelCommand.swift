@@ -77,7 +77,7 @@ struct LabelCommand: ParsableCommand {
         }
         let batchSize = batch ?? file?.batch ?? 20
         guard batchSize > 0, training.isValid, imageSize >= 8, coldStart >= 0 else {
-            throw AnnotationSetup.fail("label", "--batch, --train-steps and --train-batch must be positive, --image-size at least 8, --pretrain-steps not negative, --unknown-weight at least 1, --mixup between 0 and 1")
+            throw AnnotationSetup.fail("label", "--batch, --train-steps and --train-batch must be positive, --image-size at least 8, --pretrain-steps not negative, --unknown-weight at least 1, --mixup between 0 and 1, --temperature positive")
         }
         let directory = session ?? file?.session ?? LabelStore.defaultSessionDirectory(forSource: sourceSpec)
         let classList = classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? file?.classes

@@ -90,6 +90,14 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("unknown-weight"), help: "Under class-balanced batches, how many known classes' shares of every detector batch the queried unknowns fill (default: the profile's; 1 = one share, like each known class).")
     var unknownWeight: Int?
 
+    @Flag(name: .customLong("unknowns-by-query"), inversion: .prefixedNo,
+          help: "Under class-balanced batches, share the unknown class's draws evenly between the queries its samples came from, so the latest query's few unknowns are drawn as often as the first's many (default: the profile's).")
+    var unknownsByQuery: Bool?
+
+    @Flag(name: .customLong("pool-unknowns"), inversion: .prefixedNo,
+          help: "Under class-balanced batches, the detector's unknown class also draws from the unlabeled pool, labeled unknown, as much as from the queried unknowns (default: the profile's).")
+    var poolUnknowns: Bool?
+
     @Option(name: .customLong("mixup"), help: "Probability that a round's training batch is mixed (mixup: each image blended with another of the batch by a uniform λ, the loss blended alike; default: the profile's; 0 = none).")
     var mixup: Float?
 
@@ -117,8 +125,8 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .customLong("pretrain-dense"), help: "Transfer the pretrained dense layers too, not only the convolutions.")
     var pretrainDense = false
 
-    @Option(help: "Detector temperature T for the LfOSA variants that do not fix it.")
-    var temperature: Float = 0.5
+    @Option(help: "Detector temperature T for the LfOSA variants that do not fix it (default: the profile's; fast 0.25, paper 0.5).")
+    var temperature: Float?
 
     @Option(help: "Query only samples whose LfOSA weight w ≥ τ (at most --batch); default: top-b.")
     var threshold: Float?
@@ -244,6 +252,12 @@ struct SimulateCommand: ParsableCommand {
         if let mixup { profileValue.mixup = mixup }
         if let finalFitMixup { profileValue.finalFitMixup = finalFitMixup }
         if let mixStyle { profileValue.mixStyle = mixStyle }
+        if let unknownsByQuery { profileValue.unknownsByQuery = unknownsByQuery }
+        if let poolUnknowns { profileValue.poolUnknowns = poolUnknowns }
+        if let temperature {
+            guard temperature > 0 && temperature.isFinite else { throw ValidationError("--temperature must be positive, got \(temperature)") }
+            profileValue.detectorTemperature = temperature
+        }
         if let warmStart { profileValue.warmStart = warmStart }
         if let epochsPerRound { profileValue.epochsPerRound = epochsPerRound }
         if let firstRoundEpochs { profileValue.firstRoundEpochs = firstRoundEpochs }
@@ -254,7 +268,7 @@ struct SimulateCommand: ParsableCommand {
         if let classificationShifts { profileValue.classificationShifts = classificationShifts }
         profileValue = profileValue.withMatmulPrecision(matmulPrecision).withTrainingPrecision(trainingPrecision)
         var setting = SimulateSetting(dataset: dataset, known: knownSpec, initialPercent: initPercent, batch: batch,
-                                      rounds: rounds, profile: profileValue, temperature: temperature, threshold: threshold)
+                                      rounds: rounds, profile: profileValue, temperature: profileValue.detectorTemperature, threshold: threshold)
         setting.score = scoreValue
         if let dumpRankings {
             try FileManager.default.createDirectory(atPath: dumpRankings, withIntermediateDirectories: true)
@@ -279,12 +293,12 @@ struct SimulateCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
         let settings: [String: String] = [
             "source": source, "known": known ?? "mismatch \(mismatch ?? 0.4)", "init_percent": "\(initPercent)",
-            "batch": "\(batch)", "rounds": "\(rounds)", "profile": profileValue.name, "architecture": profileValue.architecture.rawValue, "temperature": "\(temperature)", "score": scoreValue.rawValue,
+            "batch": "\(batch)", "rounds": "\(rounds)", "profile": profileValue.name, "architecture": profileValue.architecture.rawValue, "temperature": "\(profileValue.detectorTemperature)", "score": scoreValue.rawValue,
             "steps_per_round": "\(profileValue.minStepsPerRound)-\(profileValue.maxStepsPerRound)",
             "epochs_per_round": "\(profileValue.epochsPerRound)", "first_round_epochs": "\(profileValue.firstRoundEpochs)",
             "threshold": threshold.map { "\($0)" } ?? "top-b", "subset": subset.map(String.init) ?? "all",
             "train_images": "\(dataset.train.count)", "threads": "\(ParallelConfiguration.workers)",
-            "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "unknown_weight": "\(profileValue.unknownWeight)", "mixup": "\(profileValue.mixup)", "final_fit_mixup": "\(profileValue.finalFitMixup)", "mix_style": profileValue.mixStyle.rawValue, "warm_start": "\(profileValue.warmStart)",
+            "pretrain_steps": "\(profileValue.pretraining?.steps ?? 0)", "class_balanced": "\(profileValue.classBalanced)", "unknown_weight": "\(profileValue.unknownWeight)", "mixup": "\(profileValue.mixup)", "final_fit_mixup": "\(profileValue.finalFitMixup)", "mix_style": profileValue.mixStyle.rawValue, "unknowns_by_query": "\(profileValue.unknownsByQuery)", "pool_unknowns": "\(profileValue.poolUnknowns)", "warm_start": "\(profileValue.warmStart)",
             "detector_classifies": "\(profileValue.detectorClassifies)", "rotation_degrees": "\(profileValue.augmentation.maxRotationDegrees)", "cutout": "\(profileValue.augmentation.cutout)", "weight_decay": "\(profileValue.weightDecay)", "final_fit_steps": "\(profileValue.finalFitSteps)", "final_fit_schedule": "\(profileValue.effectiveFinalFitSchedule)",
             "schedule": "\(profileValue.schedule)", "warm_schedule": "\(profileValue.warmSchedule)", "flip_scoring": profileValue.flipScoring.rawValue,
             "candidate_shifts": "\(profileValue.candidateShiftsInUse)",

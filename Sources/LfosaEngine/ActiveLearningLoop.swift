@@ -44,6 +44,9 @@ public final class ActiveLearningLoop {
     public private(set) var labeled: [Int: Int]
     /// D_I: queried samples answered "unknown".
     public private(set) var invalid: Set<Int>
+    /// The query (round) each sample of D_I was recorded in; unknowns given at construction are
+    /// absent (they count as one group of their own in `TrainingProfile.unknownsByQuery`).
+    public private(set) var invalidQuery: [Int: Int] = [:]
     /// Queries recorded so far.
     public private(set) var round: Int
     public private(set) var phase: LoopPhase = .needsTraining
@@ -149,11 +152,23 @@ public final class ActiveLearningLoop {
             }
             let net = makeNetwork(previous: fresh ? nil : detector, classes: outputs, dropout: 0, purpose: 1)
             var rng = derivedGenerator(purpose: 2)
-            let run = trainingRun(samples: samples, labels: labels, temperature: t, first: first, steps: steps, schedule: schedule,
+            let labeledCount = samples.count
+            var groups: [Int]? = nil
+            if profile.unknownsByQuery {
+                groups = zip(samples, labels).map { $1 == unknownLabel ? (invalidQuery[$0] ?? -1) : -1 }
+            }
+            if profile.poolUnknowns && profile.classBalanced && !pool.isEmpty {
+                // the unlabeled pool as noisy unknowns: one group of the unknown class, D_I the other
+                groups = groups ?? [Int](repeating: 0, count: samples.count)
+                samples += pool; labels += pool.map { _ in unknownLabel }; groups! += pool.map { _ in Int.max }
+            }
+            var run = trainingRun(samples: samples, labels: labels, temperature: t, first: first,
+                                  steps: steps ?? profile.stepsPerRound(labeled: labeledCount, firstRound: first), schedule: schedule,
                                   unknownLabel: unknownLabel, mixup: mixup)
+            run.unknownGroups = groups
             summary.detectorLoss = try run.run(net, role: .detector, rng: &rng, progress: progress, isCancelled: isCancelled)
             summary.detectorSteps = run.steps
-            summary.detectorSamples = samples.count
+            summary.detectorSamples = labeledCount
             newDetector = net
         }
         if req.classifier {
@@ -226,7 +241,7 @@ public final class ActiveLearningLoop {
         for (i, v) in verdicts {
             switch v {
             case .known(let c): labeled[i] = c; removed.insert(i)
-            case .unknown: invalid.insert(i); removed.insert(i)
+            case .unknown: invalid.insert(i); invalidQuery[i] = round; removed.insert(i)
             case .skipped: break
             }
         }

@@ -49,6 +49,9 @@ struct TrainingRun {
     /// each round-robin cycle it takes (a known class takes one).
     var unknownLabel: Int? = nil
     var unknownWeight: Int = 1
+    /// Under `classBalanced`, a group per sample (nil: none) by which the unknown class's draws
+    /// are shared out evenly (`BalancedSampler`'s `weightedGroups`): the query each unknown came from.
+    var unknownGroups: [Int]? = nil
     /// Probability that a step's batch is mixed (mixup, Zhang et al. 2018): each image blended
     /// with another of the batch, λ uniform in [0, 1] per batch, the loss the same blend of the
     /// two images' losses (the tempered cross-entropy's gradient is linear in the target). 0: off.
@@ -66,7 +69,7 @@ struct TrainingRun {
         var order = Array(0..<n)
         seededShuffle(&order, using: &rng)
         var cursor = 0
-        var sampler = classBalanced ? BalancedSampler(labels: labels, rng: &rng, weighted: unknownLabel, weight: unknownWeight) : nil
+        var sampler = classBalanced ? BalancedSampler(labels: labels, rng: &rng, weighted: unknownLabel, weight: unknownWeight, weightedGroups: unknownGroups) : nil
         var sgd = SGD(learningRate: 0, momentum: momentum, weightDecay: weightDecay)
         for p in network.parameters { p.momentum = [] }
         var windowLoss: Float = 0, windowSteps = 0, lastLoss: Float = .nan
@@ -204,8 +207,9 @@ struct BalancedSampler {
     private var members: [[Int]]
     private var cursors: [Int]
 
-    init(labels: [Int], rng: inout SplitMix64, weighted: Int? = nil, weight: Int = 1) {
+    init(labels: [Int], rng: inout SplitMix64, weighted: Int? = nil, weight: Int = 1, weightedGroups: [Int]? = nil) {
         precondition(weight >= 1)
+        precondition(weightedGroups == nil || weightedGroups!.count == labels.count)
         var byClass: [Int: [Int]] = [:]
         for (i, y) in labels.enumerated() { byClass[y, default: []].append(i) }
         let classes = byClass.keys.sorted()
@@ -215,15 +219,44 @@ struct BalancedSampler {
         order = Array(members.indices)
         if let weighted, let slot = classes.firstIndex(of: weighted) {
             order += [Int](repeating: slot, count: weight - 1)
+            if let weightedGroups {
+                var byGroup: [Int: [Int]] = [:]
+                for i in members[slot] { byGroup[weightedGroups[i], default: []].append(i) }
+                if byGroup.count > 1 {   // drawn only then: one group is the plain cycle
+                    groupMembers = byGroup.keys.sorted().map { byGroup[$0]! }
+                    for g in groupMembers.indices { seededShuffle(&groupMembers[g], using: &rng) }
+                    groupCursors = [Int](repeating: 0, count: groupMembers.count)
+                    groupOrder = Array(groupMembers.indices)
+                    seededShuffle(&groupOrder, using: &rng)
+                    groupedSlot = slot
+                }
+            }
         }
         seededShuffle(&order, using: &rng)
     }
+
+    /// With `weightedGroups`, the weighted class's samples by group: each draw of that class
+    /// takes the next group of a reshuffled round-robin cycle, then that group's next sample,
+    /// so every group fills the same share of the class's draws however few samples it has.
+    private var groupedSlot: Int? = nil
+    private var groupMembers: [[Int]] = []
+    private var groupCursors: [Int] = []
+    private var groupOrder: [Int] = []
+    private var groupOrderCursor = 0
 
     /// The next sample (an index into the labels).
     mutating func next(rng: inout SplitMix64) -> Int {
         if orderCursor == order.count { seededShuffle(&order, using: &rng); orderCursor = 0 }
         let slot = order[orderCursor]
         orderCursor += 1
+        if slot == groupedSlot {
+            if groupOrderCursor == groupOrder.count { seededShuffle(&groupOrder, using: &rng); groupOrderCursor = 0 }
+            let g = groupOrder[groupOrderCursor]
+            groupOrderCursor += 1
+            if groupCursors[g] == groupMembers[g].count { seededShuffle(&groupMembers[g], using: &rng); groupCursors[g] = 0 }
+            defer { groupCursors[g] += 1 }
+            return groupMembers[g][groupCursors[g]]
+        }
         if cursors[slot] == members[slot].count { seededShuffle(&members[slot], using: &rng); cursors[slot] = 0 }
         defer { cursors[slot] += 1 }
         return members[slot][cursors[slot]]

@@ -35,6 +35,19 @@ public struct TrainingProfile: Sendable, Equatable {
     /// many known classes' shares of every batch (1: one share, like each known class; 2 at
     /// K = 2: half of every batch). At least 1.
     public var unknownWeight: Int = 1
+    /// Under `classBalanced`, the unknown class's share of every batch is split evenly between
+    /// the queries its samples came from (the unknowns given at the start count as one more), so
+    /// the latest query's few unknowns — the detector's latest mistakes — are drawn as often as
+    /// the first query's many. false: every unknown drawn alike.
+    public var unknownsByQuery: Bool = false
+    /// Under `classBalanced`, the detector's unknown class also draws from the unlabeled pool,
+    /// labeled unknown (most of it is; the knowns left in it are label noise): the pool fills
+    /// as much of the unknown class's share as D_I does. A discriminator of the labeled knowns
+    /// against the pool's distribution, as in positive–unlabeled learning.
+    public var poolUnknowns: Bool = false
+    /// The detector's temperature T for the LfOSA strategies that do not fix it (`StrategyKind.make`):
+    /// the paper's 0.5 unless a profile measured better.
+    public var detectorTemperature: Float = 0.5
     /// Probability that a training batch of the detector or classifier is mixed in a round's
     /// training (mixup: each image blended with another of the batch, the loss blended alike;
     /// `TrainingRun.mixup`). 0: off. Not applied to the trunk's pretraining.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LfosaData
+import LfosaEngine
 import LfosaNumerics
 
 /// `lfosa simulate` as a user runs it on an image folder: the self-supervised trunk is trained
@@ -116,6 +117,7 @@ import LfosaNumerics
                                                            "--pretrain-steps", "0", "--dump-rankings", root + "/rankings", "--flip-scoring", "all",
                                                            "--no-flip-classification", "--classification-shifts", "3", "--score", "mav",
                                                            "--rotation", "10", "--cutout", "4", "--weight-decay", "0.0002", "--unknown-weight", "3", "--mixup", "0.25", "--final-fit-mixup", "0.75",
+                                                           "--mix-style", "cutmix", "--unknowns-by-query", "--pool-unknowns", "--temperature", "0.3",
                                                            "--final-fit-lr", "0.07", "--lr", "0.06", "--warm-lr", "0.04"],
                                   timeout: 120, environment: env)
         #expect(custom.status == 0, "stderr: \(custom.stderr)")
@@ -135,6 +137,10 @@ import LfosaNumerics
         #expect(customRecorded["unknown_weight"] == "3" && recorded["unknown_weight"] == "1")
         #expect(customRecorded["mixup"] == "0.25" && recorded["mixup"] == "0.5")
         #expect(customRecorded["final_fit_mixup"] == "0.75" && recorded["final_fit_mixup"] == "0.0")
+        #expect(customRecorded["mix_style"] == "cutmix" && recorded["mix_style"] == "blend")
+        #expect(customRecorded["unknowns_by_query"] == "true" && recorded["unknowns_by_query"] == "false")
+        #expect(customRecorded["pool_unknowns"] == "true" && recorded["pool_unknowns"] == "false")
+        #expect(customRecorded["temperature"] == "0.3" && recorded["temperature"] == "\(TrainingProfile.fast.detectorTemperature)")
         #expect(customRecorded["weight_decay"] == "0.0002" && recorded["weight_decay"] == "0.0005")
         #expect(recorded["final_fit_steps"] == "3")
         #expect(recorded["final_fit_schedule"] == "oneCycle(max: 0.1, warmupFraction: 0.25)")
@@ -166,6 +172,7 @@ import LfosaNumerics
                                          ("--unknown-weight", "0", "--unknown-weight must be at least 1, got 0"),
                                          ("--mixup", "1.5", "--mixup must be between 0 and 1, got 1.5"),
                                          ("--final-fit-mixup", "nan", "--final-fit-mixup must be between 0 and 1, got nan"),
+                                         ("--temperature", "0", "--temperature must be positive, got 0.0"),
                                          ("--weight-decay", "nan", "--weight-decay must be a finite number at least 0, got nan"),
                                          ("--final-fit-steps", "-1", "--final-fit-steps must be at least 0, got -1"),
                                          ("--final-fit-lr", "0", "--final-fit-lr must be a finite number above 0, got 0.0"),
@@ -185,17 +192,17 @@ import LfosaNumerics
                                  "--train-steps", "2", "--train-batch", "8", "--pretrain-steps", "0", "--precision", "fp32",
                                  "--session", root + "/demo-session", "--headless-rounds", "2", "--flip-scoring", "candidates",
                                  "--candidate-shifts", "3",
-                                 "--score", "mav", "--balanced", "--unknown-weight", "2", "--mixup", "0.5"],
+                                 "--score", "mav", "--balanced", "--unknown-weight", "2", "--mixup", "0.5", "--temperature", "0.3"],
                                 timeout: 120, environment: env)
         #expect(demo.status == 0, "stderr: \(demo.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(demo.stdout.utf8)) as? [String: Any]
         #expect(report?["flip_scoring"] as? String == "candidates" && report?["candidate_shifts"] as? Int == 3)
         #expect(report?["score"] as? String == "mav")
         #expect(report?["class_balanced"] as? Bool == true && report?["unknown_weight"] as? Int == 2)
-        #expect(report?["mixup"] as? Double == 0.5)
+        #expect(report?["mixup"] as? Double == 0.5 && report?["temperature"] as? Double == 0.3)
         #expect(report?["rounds"] as? Int == 2)
         let badDemo = try runLfosa(["demo", root + "/images", "--known", "0,1", "--unknown-weight", "0"], timeout: 60, environment: env)
         #expect(badDemo.status != 0)
-        #expect(badDemo.stderr.split(separator: "\n").first?.hasSuffix("--unknown-weight at least 1, --mixup between 0 and 1") == true, "\(badDemo.stderr)")
+        #expect(badDemo.stderr.split(separator: "\n").first?.hasSuffix("--unknown-weight at least 1, --mixup between 0 and 1, --temperature positive") == true, "\(badDemo.stderr)")
     }
 }

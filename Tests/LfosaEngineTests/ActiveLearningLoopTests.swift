@@ -179,18 +179,22 @@ struct ActiveLearningLoopTests {
     /// shuffled one's, and each is reproducible. `fast` draws balanced batches (v14), `paper` does not.
     @Test func classBalancedProfileChangesTheDetectorReproducibly() throws {
         func secondDetector(balanced: Bool, unknownWeight: Int = 1, mixup: Float = 0,
-                            mixStyle: MixStyle = .blend) throws -> [[Float]] {
+                            mixStyle: MixStyle = .blend, poolUnknowns: Bool = false) throws -> [[Float]] {
             var profile = Self.tinyProfile
             profile.classBalanced = balanced
             profile.unknownWeight = unknownWeight
             profile.mixup = mixup
             profile.mixStyle = mixStyle
+            profile.poolUnknowns = poolUnknowns
             let (loop, labels) = Self.makeLoop(.lfosa, profile: profile)
             try loop.retrain()
             try loop.record(Self.oracle(try loop.nextQuery(batch: 100), labels))   // more than the 72 knowns left
             let sizes = [0, 1].map { c in loop.labeled.values.filter { $0 == c }.count } + [loop.invalid.count]
             #expect(sizes[2] > 0 && Set(sizes).count > 1, "\(sizes)")
-            try loop.retrain()
+            let summary = try loop.retrain()
+            // the pool's images train the detector as unknowns but do not count as its samples or lengthen its round
+            #expect(summary.detectorSamples == loop.labeled.count + loop.invalid.count)
+            #expect(summary.detectorSteps == profile.stepsPerRound(labeled: summary.detectorSamples, firstRound: false))
             return loop.detector!.parameters.map(\.value)
         }
         let balanced = try secondDetector(balanced: true), shuffled = try secondDetector(balanced: false)
@@ -211,6 +215,13 @@ struct ActiveLearningLoopTests {
         #expect(cutReproducible)
         #expect(cutDiffers)
         #expect(TrainingProfile.paper.mixStyle == .blend)
+        // the unlabeled pool as unknowns: a different detector, reproducibly; off in both profiles
+        let pooled = try secondDetector(balanced: true, poolUnknowns: true)
+        let pooledAgain = try secondDetector(balanced: true, poolUnknowns: true)
+        let poolReproducible = pooled == pooledAgain, poolDiffers = pooled != balanced
+        #expect(poolReproducible)
+        #expect(poolDiffers)
+        #expect(!TrainingProfile.fast.poolUnknowns && !TrainingProfile.paper.poolUnknowns)
         // fast (v17) mixes half of its rounds' batches, not its final fit's; paper none
         #expect(TrainingProfile.fast.mixup == 0.5 && TrainingProfile.fast.finalFitMixup == 0 && TrainingProfile.paper.mixup == 0)
         #expect(reproducible)

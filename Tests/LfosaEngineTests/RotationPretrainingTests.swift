@@ -146,6 +146,31 @@ struct BalancedSamplerTests {
         var plain2 = BalancedSampler(labels: labels, rng: &c), absent = BalancedSampler(labels: labels, rng: &d, weighted: 7, weight: 4)
         #expect((0..<200).map { _ in plain2.next(rng: &c) } == (0..<200).map { _ in absent.next(rng: &d) })
     }
+
+    /// Groups within the weighted class (the query each unknown came from) share its draws
+    /// evenly: two samples of a late query are drawn as often as ten of an early one, each group
+    /// cycling through its own samples; one group draws exactly as no groups.
+    @Test func weightedClassGroupsShareItsDraws() {
+        let labels = [Int](repeating: 0, count: 30) + [Int](repeating: 2, count: 12)
+        let groups = [Int](repeating: -1, count: 30) + [Int](repeating: 0, count: 10) + [5, 5]
+        var rng = SplitMix64(seed: 3)
+        var sampler = BalancedSampler(labels: labels, rng: &rng, weighted: 2, weight: 1, weightedGroups: groups)
+        let draws = (0..<800).map { _ in sampler.next(rng: &rng) }
+        let unknowns = draws.filter { labels[$0] == 2 }
+        #expect(unknowns.count == 400)
+        let late = unknowns.filter { groups[$0] == 5 }, early = unknowns.filter { groups[$0] == 0 }
+        #expect(late.count == 200 && early.count == 200)
+        #expect(Set(late).count == 2 && Set(early).count == 10)
+        for block in stride(from: 0, to: 200, by: 10) { #expect(Set(early[block..<(block + 10)]).count == 10) }
+        var rng2 = SplitMix64(seed: 3)
+        var again = BalancedSampler(labels: labels, rng: &rng2, weighted: 2, weight: 1, weightedGroups: groups)
+        #expect((0..<800).map { _ in again.next(rng: &rng2) } == draws)
+        var a = SplitMix64(seed: 9), b = SplitMix64(seed: 9)
+        var plain = BalancedSampler(labels: labels, rng: &a, weighted: 2, weight: 2)
+        var oneGroup = BalancedSampler(labels: labels, rng: &b, weighted: 2, weight: 2,
+                                       weightedGroups: [Int](repeating: 4, count: labels.count))
+        #expect((0..<300).map { _ in plain.next(rng: &a) } == (0..<300).map { _ in oneGroup.next(rng: &b) })
+    }
 }
 
 /// mixup's blend: every image λ·itself + (1 − λ)·its partner, taken from the unblended batch.

@@ -185,7 +185,7 @@ struct DemoCommand: ParsableCommand {
             ("class_balanced", "\(session.settings.profile.classBalanced)"),
             ("unknown_weight", "\(session.settings.profile.unknownWeight)"),
             ("mixup", "\(session.settings.profile.mixup)"),
-            ("temperature", "\(session.settings.profile.detectorTemperature)"),
+            ("temperature", (session.loop.strategy as? LfOSAStrategy).map { "\($0.temperature)" } ?? "null"),   // what the strategy trains at
             ("score", "\"\(session.settings.score.rawValue)\""),
             ("exit", "\"\(exit)\""),
         ]

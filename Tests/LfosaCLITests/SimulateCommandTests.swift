@@ -119,7 +119,7 @@ import LfosaNumerics
                                                            "--rotation", "10", "--cutout", "4", "--weight-decay", "0.0002", "--unknown-weight", "3", "--mixup", "0.25", "--final-fit-mixup", "0.75",
                                                            "--mix-style", "cutmix", "--unknowns-by-query", "--pool-unknowns", "--temperature", "0.3",
                                                            "--final-fit-lr", "0.07", "--lr", "0.06", "--warm-lr", "0.04"],
-                                  timeout: 120, environment: env)
+                                  timeout: 300, environment: env)
         #expect(custom.status == 0, "stderr: \(custom.stderr)")
         let customSettings = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/out-custom/results.json")))
         let customRecorded = ((customSettings as? [String: Any])?["settings"] as? [String: String]) ?? [:]

@@ -222,6 +222,8 @@ struct ActiveLearningLoopTests {
         #expect(poolReproducible)
         #expect(poolDiffers)
         #expect(!TrainingProfile.fast.poolUnknowns && !TrainingProfile.paper.poolUnknowns)
+        // fast (v18) trains its detector at T = 0.25, paper at the paper's 0.5
+        #expect(TrainingProfile.fast.detectorTemperature == 0.25 && TrainingProfile.paper.detectorTemperature == 0.5)
         // fast (v17) mixes half of its rounds' batches, not its final fit's; paper none
         #expect(TrainingProfile.fast.mixup == 0.5 && TrainingProfile.fast.finalFitMixup == 0 && TrainingProfile.paper.mixup == 0)
         #expect(reproducible)
